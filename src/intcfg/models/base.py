@@ -1,0 +1,107 @@
+"""Shared building blocks of the resource models.
+
+The models are the single source of truth for the resource schema: `intcfg schema`
+generates `schemas/*.json` from them, and the fast validator runs those schemas. Keep
+every constraint expressible in JSON Schema here (Field limits, patterns, Literal,
+``json_schema_extra``); rules that need more than one document live in
+``intcfg.validate.rules``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+API_VERSION = "intcfg/v1"
+
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+# A URL the validator can reason about: scheme, a host without user info, then a path.
+# The semantic rules add HTTPS-unless-loopback.
+URL_PATTERN = r"^https?://[^\s/?#@]+([/?#][^\s]*)?$"
+PATH_PATTERN = r"^/[^\s]*$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+TIMEZONE_PATTERN = r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+    )
+
+
+Name = Annotated[
+    str,
+    Field(pattern=NAME_PATTERN, max_length=63, description="A lowercase DNS label: a-z, 0-9, '-'."),
+]
+
+
+def url_field(description: str, **kw: Any) -> Any:
+    """A URL field; schema errors on it use the seed's text 'needs to be a valid URL string'."""
+    return Field(
+        pattern=URL_PATTERN,
+        max_length=2048,
+        description=description,
+        json_schema_extra={"format": "uri", "x-intcfg-url": True},
+        **kw,
+    )
+
+
+def path_field(description: str) -> Any:
+    return Field(pattern=PATH_PATTERN, max_length=2048, description=description)
+
+
+class SecretRef(Model):
+    """Where a secret value comes from; the value itself never appears in the YAML.
+
+    Exactly one of ``env`` (an environment variable) or ``file`` (a file outside the
+    config repository).
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={"minProperties": 1, "maxProperties": 1, "x-intcfg-secret": True},
+    )
+
+    env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        max_length=255,
+        description="Name of the environment variable holding the secret.",
+    )
+    file: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="Path of a file holding the secret (outside the config repository).",
+    )
+
+
+class Labels(Model):
+    model_config = ConfigDict(extra="allow")
+
+
+class Metadata(Model):
+    name: Name = Field(description="Unique per (district, kind).")
+    district: Name = Field(description="The District resource this belongs to.")
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+
+
+class Lifecycle(Model):
+    """How the reconciler may treat the live object."""
+
+    prune: bool = Field(
+        default=True,
+        description="false protects the live object from deletion even with --prune.",
+    )
+    observed_fields: list[str] | None = Field(
+        default=None,
+        description=(
+            "Spec fields (dotted paths) people may still change in the admin screen: "
+            "read, never reverted, never reported as drift."
+        ),
+    )

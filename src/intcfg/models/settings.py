@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .. import defaults
+from .assessment import RotationPolicy
+from .base import Model, Name, SecretRef
+
+
+class Live(Model):
+    url: str = Field(
+        default=defaults.LIVE_URL,
+        pattern=r"^(sim://.*|https?://[^\s/?#@]+(/[^\s]*)?)$",
+        description="sim:// (in-process simulator, optional sim://PATH) or the admin API's URL.",
+    )
+    token: SecretRef | None = Field(default=None, description="Admin API bearer token.")
+
+
+class CredentialAge(Model):
+    default: RotationPolicy = RotationPolicy(warn_days=defaults.WARN_DAYS, max_days=defaults.MAX_DAYS)
+    districts: dict[Name, RotationPolicy] = Field(default_factory=dict)
+
+
+class Policies(Model):
+    credential_age: CredentialAge = CredentialAge()
+
+
+class Limits(Model):
+    max_file_bytes: int = Field(default=defaults.MAX_FILE_BYTES, ge=1024, le=64 * 1_048_576)
+
+
+class Audit(Model):
+    branch: str = Field(default=defaults.AUDIT_BRANCH, pattern=r"^[A-Za-z0-9._/-]+$")
+
+
+class Settings(Model):
+    """The repository's settings, ``intcfg.yaml`` at its root."""
+
+    api_version: Literal["intcfg/v1"]
+    kind: Literal["Settings"]
+    include: list[str] = Field(
+        default_factory=lambda: list(defaults.INCLUDE),
+        description="Glob patterns (relative to the repository root) of config files.",
+    )
+    exclude: list[str] = Field(default_factory=list)
+    live: Live = Live()
+    audit: Audit = Audit()
+    policies: Policies = Policies()
+    limits: Limits = Limits()

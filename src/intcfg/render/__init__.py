@@ -1,0 +1,1 @@
+"""Renderers: plain functions from result values to text. Only the CLI writes."""

@@ -1,0 +1,139 @@
+"""`intcfg validate`, parsed without click or argparse: the pre-commit hook's start-up
+budget goes to PyYAML and jsonschema-rs (see README, Performance). `intcfg --help`
+lists the same command through click, which delegates here."""
+
+from __future__ import annotations
+
+import getopt
+import os
+import sys
+
+FORMATS = ("text", "json", "github", "sarif", "junit")
+COLOR_CHOICES = ("auto", "always", "never")
+HELP = """\
+Usage: intcfg validate [OPTIONS] [PATH]...
+
+  Validate config files offline: YAML, schema and cross-file rules. Never opens
+  a network connection and never resolves a secret.
+
+  With no PATH, validates the repository containing the current directory (found
+  by its intcfg.yaml). With PATHs (files or folders), the whole repository still
+  provides the context for references, but only findings in those files are
+  reported.
+
+  Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.
+
+Options:
+  -f, --format [text|json|github|sarif|junit]
+                                  Output format (default: text).
+  -o, --output FILE               Write the report to FILE instead of stdout.
+  --strict                        Warnings fail too (exit 1).
+  -q, --quiet                     Text format: print only the findings.
+  --color [auto|always|never]     Colour the text format (default: auto: on a
+                                  terminal unless NO_COLOR is set).
+  -h, --help                      Show this message and exit.
+"""
+
+
+class Options:
+    __slots__ = ("paths", "format", "output", "strict", "quiet", "color")
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.format = "text"
+        self.output: str | None = None
+        self.strict = False
+        self.quiet = False
+        self.color = "auto"
+
+
+class UsageError(Exception):
+    pass
+
+
+def _choice(option: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise UsageError(f"invalid value for {option}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def parse(argv: list[str]) -> Options | None:
+    """Parsed options, or None when help was asked for. Raises UsageError."""
+    try:
+        pairs, rest = getopt.gnu_getopt(
+            argv, "f:o:qh", ["format=", "output=", "strict", "quiet", "color=", "help"]
+        )
+    except getopt.GetoptError as e:
+        raise UsageError(str(e)) from e
+    opts = Options()
+    opts.paths = rest
+    for key, value in pairs:
+        if key in ("-h", "--help"):
+            return None
+        if key in ("-f", "--format"):
+            opts.format = _choice("--format", value, FORMATS)
+        elif key in ("-o", "--output"):
+            opts.output = value
+        elif key == "--strict":
+            opts.strict = True
+        elif key in ("-q", "--quiet"):
+            opts.quiet = True
+        elif key == "--color":
+            opts.color = _choice("--color", value, COLOR_CHOICES)
+    return opts
+
+
+def _colour(choice: str, output: str | None) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def execute(
+    paths: list[str],
+    fmt: str = "text",
+    strict: bool = False,
+    colour: bool = False,
+    quiet: bool = False,
+) -> tuple[str, str, int]:
+    """Run validate; returns (report, error line, exit code). Writes nothing."""
+    from pathlib import Path
+
+    from . import __version__
+    from .errors import IntcfgError
+    from .render.findings import RENDERERS
+    from .validate import validate
+
+    try:
+        report = validate([Path(p) for p in paths] or None)
+    except IntcfgError as e:
+        return "", f"Error: {e}", 2
+    text = RENDERERS[fmt](report, colour=colour, version=__version__)
+    if quiet and fmt == "text":
+        text = "".join(line + "\n" for line in text.splitlines()[:-1])
+    return text, "", 0 if report.ok(strict) else 1
+
+
+def main(argv: list[str]) -> int:
+    try:
+        opts = parse(argv)
+    except UsageError as e:
+        sys.stderr.write(f"Usage: intcfg validate [OPTIONS] [PATH]...\nTry 'intcfg validate --help' for help.\n\nError: {e}\n")
+        return 2
+    if opts is None:
+        sys.stdout.write(HELP)
+        return 0
+    text, error, code = execute(opts.paths, opts.format, opts.strict, _colour(opts.color, opts.output), opts.quiet)
+    if error:
+        sys.stderr.write(error + "\n")
+        return code
+    if opts.output:
+        try:
+            with open(opts.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as e:
+            sys.stderr.write(f"Error: cannot write {opts.output}: {e.strerror}\n")
+            return 1
+    else:
+        sys.stdout.write(text)
+    return code
