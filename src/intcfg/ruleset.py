@@ -67,3 +67,17 @@ _RULES = [
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
+
+
+def markdown_table() -> str:
+    """The README's rule table."""
+    rows = ["| rule | severity | what it checks |", "|---|---|---|"]
+    pipe = "\\|"
+    rows += [f"| `{r.id}` | {r.severity} | {r.title.replace('|', pipe)} |" for r in RULES.values()]
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # python -m intcfg.ruleset > table.md
+    import sys
+
+    sys.stdout.write(markdown_table())
