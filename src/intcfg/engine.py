@@ -18,8 +18,10 @@ class InvalidConfig(ConfigError):
     """The repository does not validate; ``report`` has the findings."""
 
     def __init__(self, report: Report) -> None:
+        n = report.errors()
         super().__init__(
-            f"the configuration is invalid ({report.errors()} errors); run `intcfg validate` for details"
+            f"the configuration is invalid ({n} error{'' if n == 1 else 's'}); "
+            "run `intcfg validate` for details"
         )
         self.report = report
 
