@@ -1,0 +1,172 @@
+"""The Plan: a frozen, serialisable value. Computed without side effects, rendered
+elsewhere (render/plan.py), saved to a file, reviewed, and applied later only if the
+inputs it records are still current.
+
+The JSON form (``to_json``/``from_json``) is a documented, versioned format:
+
+    {"format": "intcfg-plan", "version": 1,
+     "inputs": {"config": "sha256:...", "live": "sha256:...", "state": "sha256:...",
+                "sourceCommit": "..." | null, "districts": [...], "shard": "K/N" | null},
+     "summary": {"create": n, "update": n, "delete": n, "noop": n, "conflict": n},
+     "changes": [{"address": "...", "system", "district", "kind", "name", "site",
+                  "action", "reason", "liveId", "note",
+                  "fields": [{"path", "before", "after", "sensitive"}]}],
+     "digest": "sha256:..."}
+
+``digest`` covers inputs and changes; ``version`` changes only with an incompatible
+change. Secret values never appear: sensitive fields are "(sensitive)".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, NamedTuple
+
+from .desired import Address
+from .diff import Change, FieldChange
+from .errors import ConfigError, UnsafePlanError
+
+FORMAT = "intcfg-plan"
+VERSION = 1
+ACTIONS = ("create", "update", "delete", "noop", "conflict")
+
+
+class Inputs(NamedTuple):
+    config: str
+    live: str
+    state: str
+    source_commit: str | None = None
+    districts: tuple[str, ...] = ()
+    shard: str | None = None
+
+
+class Plan(NamedTuple):
+    changes: tuple[Change, ...]
+    inputs: Inputs
+
+    @classmethod
+    def create(cls, changes: list[Change], inputs: Inputs) -> Plan:
+        ordered = sorted(changes, key=lambda c: c.address.sort_key())
+        return cls(tuple(ordered), inputs)
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(ACTIONS, 0)
+        for c in self.changes:
+            counts[c.action] += 1
+        return counts
+
+    def has_changes(self) -> bool:
+        return any(c.is_change for c in self.changes)
+
+    def digest(self) -> str:
+        return digest_of(_body(self))
+
+    def to_json(self) -> str:
+        body = _body(self)
+        body["digest"] = digest_of(body)
+        return json.dumps(body, indent=2, sort_keys=False) + "\n"
+
+
+def digest_of(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _change_json(c: Change) -> dict[str, Any]:
+    a = c.address
+    return {
+        "address": str(a),
+        "system": a.system,
+        "district": a.district,
+        "kind": a.kind,
+        "name": a.name,
+        "site": a.site,
+        "action": c.action,
+        "reason": c.reason,
+        "liveId": c.live_id,
+        "note": c.note,
+        "fields": [
+            {"path": f.path, "before": f.before, "after": f.after, "sensitive": f.secret} for f in c.fields
+        ],
+    }
+
+
+def _body(plan: Plan) -> dict[str, Any]:
+    i = plan.inputs
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "inputs": {
+            "config": i.config,
+            "live": i.live,
+            "state": i.state,
+            "sourceCommit": i.source_commit,
+            "districts": list(i.districts),
+            "shard": i.shard,
+        },
+        "summary": plan.counts(),
+        "changes": [_change_json(c) for c in plan.changes],
+    }
+
+
+def from_json(text: str, source: str = "plan file") -> Plan:
+    """Read a saved plan; refuses another format, version or a tampered digest."""
+    try:
+        body = json.loads(text)
+        if body.get("format") != FORMAT:
+            raise ConfigError(f"{source} is not an intcfg plan (format {body.get('format')!r})")
+        if body.get("version") != VERSION:
+            raise ConfigError(f"{source} has plan format version {body.get('version')!r}; this intcfg reads {VERSION}")
+        claimed = body.pop("digest", None)
+        if claimed != digest_of(body):
+            raise ConfigError(f"{source} was modified after it was written (digest mismatch); plan again")
+        i = body["inputs"]
+        inputs = Inputs(i["config"], i["live"], i["state"], i["sourceCommit"], tuple(i["districts"]), i["shard"])
+        changes = [_change_from(c) for c in body["changes"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ConfigError(f"{source} is not a readable intcfg plan ({type(e).__name__}: {e})") from e
+    return Plan(tuple(changes), inputs)
+
+
+def _change_from(c: dict[str, Any]) -> Change:
+    address = Address(c["system"], c["district"], c["kind"], c["name"], c["site"])
+    fields = tuple(FieldChange(f["path"], f["before"], f["after"], f["sensitive"]) for f in c["fields"])
+    return Change(address, c["action"], c["reason"], fields, c["liveId"], c["note"])
+
+
+class Safety(NamedTuple):
+    """Thresholds above which a plan needs --force (settings: safety)."""
+
+    max_deletes: int = 10
+    max_delete_ratio: float = 0.3
+    max_changes: int = 1000
+
+
+def check_safety(plan: Plan, managed_counts: dict[str, int], safety: Safety, force: bool) -> None:
+    """Raise UnsafePlanError when the plan exceeds a threshold and --force was not given.
+
+    ``managed_counts`` is the number of live objects intcfg manages, per district.
+    """
+    if force:
+        return
+    problems = []
+    deletes: dict[str, int] = {}
+    for c in plan.changes:
+        if c.action == "delete":
+            deletes[c.address.district] = deletes.get(c.address.district, 0) + 1
+    total_deletes = sum(deletes.values())
+    if total_deletes > safety.max_deletes:
+        problems.append(f"{total_deletes} deletes exceed the budget of {safety.max_deletes}")
+    for district, n in sorted(deletes.items()):
+        base = managed_counts.get(district, 0)
+        if base and n / base > safety.max_delete_ratio:
+            problems.append(
+                f"district {district!r}: {n} of {base} managed objects deleted "
+                f"({n / base:.0%}) exceeds {safety.max_delete_ratio:.0%}"
+            )
+    changes = sum(1 for c in plan.changes if c.is_change)
+    if changes > safety.max_changes:
+        problems.append(f"{changes} changes exceed the limit of {safety.max_changes}")
+    if problems:
+        raise UnsafePlanError("unsafe plan: " + "; ".join(problems) + "; review it, then rerun with --force")

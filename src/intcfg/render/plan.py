@@ -1,0 +1,109 @@
+"""Plans as text (a terminal), markdown (a pull-request comment) and JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ..diff import Change
+from ..plan import Plan
+
+SYMBOLS = {"create": "+", "update": "~", "delete": "-", "noop": " ", "conflict": "!"}
+COLOURS = {"create": "\033[32m", "update": "\033[33m", "delete": "\033[31m", "conflict": "\033[35m", "noop": ""}
+RESET = "\033[0m"
+REASONS = {
+    "config": "changed in git",
+    "drift": "drift: changed in the live system outside git",
+    "both": "changed in git and in the live system",
+    "prune": "no longer in the repository",
+    "unmanaged": "not managed by intcfg",
+    "none": "",
+}
+
+
+def headline(plan: Plan) -> str:
+    n = plan.counts()
+    text = f"{n['create']} to create, {n['update']} to update, {n['delete']} to delete, {n['noop']} unchanged"
+    if n["conflict"]:
+        text += f", {n['conflict']} in conflict"
+    return text
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, str) and v == "(sensitive)":
+        return v
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _field_lines(change: Change, indent: str) -> list[str]:
+    lines = []
+    for f in change.fields:
+        if change.action == "create":
+            lines.append(f"{indent}{f.path}: {_value(f.after)}")
+        elif f.secret:
+            lines.append(f"{indent}{f.path}: (sensitive value changed)")
+        else:
+            lines.append(f"{indent}{f.path}: {_value(f.before)} -> {_value(f.after)}")
+    return lines
+
+
+def _by_district(plan: Plan) -> dict[str, list[Change]]:
+    out: dict[str, list[Change]] = {}
+    for c in plan.changes:
+        out.setdefault(c.address.district, []).append(c)
+    return out
+
+
+def text(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
+    lines = [f"Plan: {headline(plan)}"]
+    for district, changes in _by_district(plan).items():
+        shown = [c for c in changes if c.action != "noop" or verbose]
+        if not shown:
+            continue
+        lines += ["", district]
+        for c in shown:
+            on, off = (COLOURS[c.action], RESET) if colour and COLOURS[c.action] else ("", "")
+            reason = REASONS[c.reason]
+            extra = "; ".join(x for x in (reason, c.note) if x)
+            lines.append(f"  {on}{SYMBOLS[c.action]} {c.action:<8}{off} {c.address}" + (f"  ({extra})" if extra else ""))
+            lines += _field_lines(c, "      ")
+    if not plan.has_changes():
+        lines += ["", "No changes. The live systems match the configuration."]
+    return "\n".join(lines) + "\n"
+
+
+def markdown(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
+    counts = plan.counts()
+    lines = [
+        f"### intcfg plan: {headline(plan)}",
+        "",
+        "| district | create | update | delete | unchanged | conflict |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    groups = _by_district(plan)
+    for district, changes in groups.items():
+        n = {a: sum(1 for c in changes if c.action == a) for a in counts}
+        lines.append(
+            f"| {district} | {n['create']} | {n['update']} | {n['delete']} | {n['noop']} | {n['conflict']} |"
+        )
+    for district, changes in groups.items():
+        shown = [c for c in changes if c.action != "noop"]
+        if not shown:
+            continue
+        lines += ["", f"<details><summary><b>{district}</b>: {len(shown)} change(s)</summary>", "", "```diff"]
+        for c in shown:
+            reason = "; ".join(x for x in (REASONS[c.reason], c.note) if x)
+            lines.append(f"{SYMBOLS[c.action]} {c.action} {c.address}" + (f"  # {reason}" if reason else ""))
+            lines += _field_lines(c, SYMBOLS[c.action] + "     ")
+        lines += ["```", "", "</details>"]
+    digest = plan.digest()
+    lines += ["", f"<sub>plan {digest[:19]} · config {plan.inputs.config[:19]} · live {plan.inputs.live[:19]}</sub>"]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
+    return plan.to_json()
+
+
+RENDERERS: dict[str, Callable[..., str]] = {"text": text, "markdown": markdown, "json": as_json}
