@@ -37,15 +37,17 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_NULL = "tag:yaml.org,2002:null"
 _SCALAR_TAGS = {
     _STR,
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
+    _NULL,
     _TIMESTAMP,
 }
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels is not supported; flatten the structure"
 
 
 class Document:
@@ -115,8 +117,9 @@ def locate_node(
 class _Builder:
     """Turns one composed document into plain data, enforcing the loader's limits."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, root: yaml.Node) -> None:
         self.file = file
+        self.root = root
         self.nodes = 0
         self.findings: list[Finding] = []
 
@@ -127,12 +130,11 @@ class _Builder:
                 "INTCFG-E005",
                 f"the document expands to more than {MAX_NODES:,} values (aliases included); "
                 "this looks like an alias bomb: write the values out",
-                node,
+                # An alias shares its anchor's node, so only the document is a truthful place.
+                self.root,
             )
         if depth > MAX_DEPTH:
-            raise _Refused(
-                "INTCFG-E005", f"nesting deeper than {MAX_DEPTH} levels is not supported", node
-            )
+            raise _Refused("INTCFG-E005", _TOO_DEEP, node)
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
         if isinstance(node, yaml.SequenceNode):
@@ -192,18 +194,22 @@ class _Builder:
         )
 
 
-def _too_deep(text: str) -> bool:
+def _too_deep(text: str) -> yaml.Mark | None:
+    """Where the nesting first exceeds MAX_DEPTH, for texts that could crash the composer."""
     if text.count("[") + text.count("{") + text.count("-") + text.count("?") < _NESTING_SUSPICION:
-        return False
+        return None
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return True
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            depth -= 1
-    return False
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # not too deep before the error; composing reports the error itself
+    return None
 
 
 def _decode(file: str, raw: bytes) -> tuple[str | None, Finding | None]:
@@ -222,37 +228,67 @@ def _decode(file: str, raw: bytes) -> tuple[str | None, Finding | None]:
     return text, None
 
 
-def _syntax_finding(file: str, e: yaml.YAMLError) -> Finding:
+def _reader_finding(file: str, text: str, e: yaml.reader.ReaderError) -> Finding:
+    # libyaml reports the byte offset into the UTF-8 encoding of the text.
+    before = text.encode("utf-8")[: e.position].decode("utf-8", errors="ignore")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    char = e.character if isinstance(e.character, int) else ord(e.character or "\0")
+    return Finding(
+        Location(file, line, column),
+        "INTCFG-E001",
+        f"invalid YAML: the control character U+{char:04X} is not allowed; remove it "
+        "(only tab, line feed and carriage return may appear)",
+    )
+
+
+def _syntax_finding(file: str, text: str, e: yaml.YAMLError) -> Finding:
+    if isinstance(e, yaml.reader.ReaderError):
+        return _reader_finding(file, text, e)
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     problem = getattr(e, "problem", None) or str(e)
     context = getattr(e, "context", None)
-    message = f"{context}, {problem}" if context else str(problem)
-    if "'\\t'" in message:
-        message += " (YAML does not allow tabs for indentation; use spaces)"
+    context_mark = getattr(e, "context_mark", None)
+    message = str(problem)
+    if context:
+        message += f" ({context}"
+        if context_mark is not None and mark is not None and context_mark.line != mark.line:
+            message += f" started at line {context_mark.line + 1}, column {context_mark.column + 1}"
+        message += ")"
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+        message = "a tab where YAML expects spaces; YAML does not allow tabs for indentation: use spaces"
     return Finding(Location(file, line, column), "INTCFG-E001", f"invalid YAML: {message}")
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column : column + 1] if line < len(lines) else ""
 
 
 def load_text(file: str, text: str) -> LoadedFile:
     """Compose every document of ``text``; never raises for bad input."""
-    if _too_deep(text):
-        return LoadedFile(
-            file,
-            [],
-            [Finding(Location(file), "INTCFG-E005", f"nesting deeper than {MAX_DEPTH} levels is not supported")],
-        )
+    deep = _too_deep(text)
+    if deep is not None:
+        where = Location(file, deep.line + 1, deep.column + 1)
+        return LoadedFile(file, [], [Finding(where, "INTCFG-E005", _TOO_DEEP)])
     documents: list[Document] = []
     findings: list[Finding] = []
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.YAMLError as e:
-        return LoadedFile(file, [], [_syntax_finding(file, e)])
+        return LoadedFile(file, [], [_syntax_finding(file, text, e)])
     except RecursionError:  # pragma: no cover - guarded by _too_deep
-        return LoadedFile(file, [], [Finding(Location(file), "INTCFG-E005", "nesting too deep")])
+        return LoadedFile(file, [], [Finding(Location(file), "INTCFG-E005", _TOO_DEEP)])
     for index, node in enumerate(nodes):
         if node is None:
             continue
-        builder = _Builder(file)
+        if _is_empty(node):
+            findings.append(
+                Finding(_location(file, node), "INTCFG-W001", f"document {index + 1} is empty", "warning")
+            )
+            continue
+        builder = _Builder(file, node)
         try:
             data = builder.build(node)
         except _Refused as refusal:
@@ -261,9 +297,13 @@ def load_text(file: str, text: str) -> LoadedFile:
             continue
         findings.extend(builder.findings)
         documents.append(Document(file, index, data, node))
-    if not documents and not findings:
+    if not nodes:
         findings.append(Finding(Location(file), "INTCFG-W001", "the file has no YAML documents", "warning"))
     return LoadedFile(file, documents, findings)
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL and node.value == ""
 
 
 def load_file(file: str, max_bytes: int = 1_048_576) -> LoadedFile:
