@@ -1,0 +1,257 @@
+"""The audit trail and the last-applied state, on a branch of the config repository.
+
+Every apply that changed anything (or found changes an interrupted run left) writes one
+commit on the audit branch (default ``intcfg/audit``): ``records/<time>-<digest>.json``
+(the plan and every result, masked) and ``state/<system>/<district>.json`` (the new
+last-applied state). The commit is built with plumbing in a private index, so the
+working tree and the checked-out branch are never touched, and the branch ref is moved
+with compare-and-swap: if another reconciler moved it first, the write fails and the
+caller re-plans. The only GitPython importer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import git
+
+from .desired import Address
+from .diff import Applied
+from .errors import AuditError
+
+STATE_FORMAT = "intcfg-state"
+RECORD_FORMAT = "intcfg-audit"
+VERSION = 1
+_SAFE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_TRAILER_VALUE = re.compile(r"[^A-Za-z0-9._:/@+ -]")
+
+
+class AuditHead(NamedTuple):
+    commit: str | None  # None: the branch does not exist yet
+    state: dict[Address, Applied]
+
+
+def _repo(root: Path) -> git.Repo:
+    try:
+        return git.Repo(root)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as e:
+        raise AuditError(f"{root} is not a git repository; the audit trail needs one (git init)") from e
+
+
+def _safe(part: str, what: str) -> str:
+    if not _SAFE.match(part):
+        raise AuditError(f"refusing to use {what} {part!r} in a path of the audit branch")
+    return part
+
+
+def state_path(system: str, district: str) -> str:
+    return f"state/{_safe(system, 'system')}/{_safe(district, 'district')}.json"
+
+
+def read(root: Path, branch: str) -> AuditHead:
+    """The audit branch's head commit and the last-applied state it records."""
+    with contextlib.closing(_repo(root)) as repo:
+        return _read(repo, branch)
+
+
+def _read(repo: git.Repo, branch: str) -> AuditHead:
+    ref = f"refs/heads/{branch}"
+    try:
+        commit = repo.git.rev_parse("--verify", "--quiet", ref)
+    except git.GitCommandError:
+        return AuditHead(None, {})
+    state: dict[Address, Applied] = {}
+    tree = repo.commit(commit).tree
+    if "state" not in tree:
+        return AuditHead(commit, {})
+    for blob in tree["state"].traverse():
+        if blob.type != "blob" or not blob.path.endswith(".json"):
+            continue
+        state.update(_parse_state(blob.data_stream.read().decode("utf-8"), blob.path))
+    return AuditHead(commit, state)
+
+
+def _parse_state(text: str, path: str) -> dict[Address, Applied]:
+    try:
+        body = json.loads(text)
+        if body.get("format") != STATE_FORMAT or body.get("version") != VERSION:
+            raise AuditError(f"{path} on the audit branch is not intcfg state version {VERSION}")
+        return {
+            Address(o["system"], o["district"], o["kind"], o["name"], o["site"]): Applied(o["id"], o["revision"], o["spec"])
+            for o in body["objects"]
+        }
+    except (ValueError, KeyError, TypeError) as e:
+        raise AuditError(f"{path} on the audit branch is unreadable ({type(e).__name__}); fix or remove it") from e
+
+
+def render_state(objects: dict[Address, Applied]) -> str:
+    rows = [
+        {
+            "system": a.system,
+            "district": a.district,
+            "kind": a.kind,
+            "name": a.name,
+            "site": a.site,
+            "id": o.id,
+            "revision": o.revision,
+            "spec": o.spec,
+        }
+        for a, o in sorted(objects.items(), key=lambda kv: kv[0].sort_key())
+    ]
+    return json.dumps({"format": STATE_FORMAT, "version": VERSION, "objects": rows}, indent=2, sort_keys=True) + "\n"
+
+
+def trailer(value: str) -> str:
+    """A value safe for one trailer line: no newline, no control or odd characters."""
+    return _TRAILER_VALUE.sub("_", value)[:200] or "-"
+
+
+class Commit(NamedTuple):
+    subject: str
+    body: str
+    trailers: dict[str, str]
+    record: dict[str, Any]
+    record_name: str
+    state: dict[Address, Applied]
+
+
+def message(commit: Commit) -> str:
+    subject = trailer(commit.subject)
+    body = commit.body.replace("\r", "")
+    lines = [subject, "", body.strip(), ""] if body.strip() else [subject, ""]
+    lines += [f"{key}: {trailer(value)}" for key, value in commit.trailers.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write(root: Path, branch: str, expected: str | None, commit: Commit) -> str:
+    """Commit ``commit`` on ``branch`` if its head is still ``expected``; returns the new sha."""
+    with contextlib.closing(_repo(root)) as repo:
+        return _write(repo, branch, expected, commit)
+
+
+def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) -> str:
+    if not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}\.json", commit.record_name):
+        raise AuditError(f"refusing record name {commit.record_name!r}")
+    by_file: dict[str, dict[Address, Applied]] = {}
+    for address, applied in commit.state.items():
+        by_file.setdefault(state_path(address.system, address.district), {})[address] = applied
+    with tempfile.TemporaryDirectory(prefix="intcfg-audit-") as tmp:
+        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        g = repo.git
+        if expected:
+            g.read_tree(expected, env=env)
+            for path in _state_files(repo, expected):
+                if path not in by_file:
+                    g.update_index("--force-remove", path, env=env)
+        files = {path: render_state(objs) for path, objs in by_file.items()}
+        files[f"records/{commit.record_name}"] = json.dumps(commit.record, indent=2, sort_keys=True) + "\n"
+        for path, text in files.items():
+            sha = _blob(repo, text)
+            g.update_index("--add", "--cacheinfo", f"100644,{sha},{path}", env=env)
+        tree = g.write_tree(env=env)
+        args = ["-p", expected] if expected else []
+        new = _commit_tree(repo, tree, args, message(commit))
+    try:
+        g.update_ref(f"refs/heads/{branch}", new, expected or "0" * 40)
+    except git.GitCommandError as e:
+        raise AuditError(
+            f"the audit branch {branch!r} moved while applying (another reconciler wrote to it); "
+            "nothing was overwritten: plan again"
+        ) from e
+    return new
+
+
+def _state_files(repo: git.Repo, commit: str) -> list[str]:
+    tree = repo.commit(commit).tree
+    if "state" not in tree:
+        return []
+    return [b.path for b in tree["state"].traverse() if b.type == "blob"]
+
+
+def _blob(repo: git.Repo, text: str) -> str:
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", delete=False) as fh:
+        fh.write(text)
+    try:
+        return str(repo.git.hash_object("-w", fh.name))
+    finally:
+        os.unlink(fh.name)
+
+
+def _commit_tree(repo: git.Repo, tree: str, parents: list[str], text: str) -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "intcfg",
+        "GIT_AUTHOR_EMAIL": "intcfg@localhost",
+        "GIT_COMMITTER_NAME": "intcfg",
+        "GIT_COMMITTER_EMAIL": "intcfg@localhost",
+    }
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", delete=False) as fh:
+        fh.write(text)
+    try:
+        return str(repo.git.commit_tree(tree, *parents, "-F", fh.name, env=env))
+    finally:
+        os.unlink(fh.name)
+
+
+def push(root: Path, branch: str, remote: str = "origin") -> None:
+    """Push the audit branch; a rejected push (someone else got there first) is an AuditError."""
+    with contextlib.closing(_repo(root)) as repo:
+        _push(repo, branch, remote)
+
+
+def _push(repo: git.Repo, branch: str, remote: str) -> None:
+    try:
+        repo.git.push(remote, f"refs/heads/{branch}:refs/heads/{branch}")
+    except git.GitCommandError as e:
+        raise AuditError(
+            f"pushing {branch!r} to {remote!r} was rejected (another reconciler pushed first); "
+            "fetch, plan again and reapply — nothing was overwritten"
+        ) from e
+
+
+def fetch(root: Path, branch: str, remote: str = "origin") -> None:
+    """Bring the remote's audit branch here (fast-forward only); no remote branch is fine."""
+    with contextlib.closing(_repo(root)) as repo:
+        _fetch(repo, branch, remote)
+
+
+def _fetch(repo: git.Repo, branch: str, remote: str) -> None:
+    if remote not in [r.name for r in repo.remotes]:
+        return
+    with contextlib.suppress(git.GitCommandError):  # the branch may not exist remotely yet
+        repo.git.fetch(remote, f"refs/heads/{branch}:refs/heads/{branch}")
+
+
+@contextlib.contextmanager
+def lock(root: Path, timeout: float) -> Iterator[None]:
+    """Serialise reconcilers of one repository. The OS drops the lock if the holder dies."""
+    with contextlib.closing(_repo(root)) as repo:
+        path = Path(repo.git_dir) / "intcfg.lock"
+    deadline = time.monotonic() + timeout
+    with open(path, "a+") as fh:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise AuditError(f"cannot lock {path}: {e.strerror}") from e
+                if time.monotonic() >= deadline:
+                    raise AuditError(
+                        f"another intcfg apply holds the lock on this repository; waited {timeout:g}s "
+                        "(raise --lock-timeout to wait longer)"
+                    ) from e
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from intcfg import audit
+from intcfg.desired import Address
+from intcfg.diff import Applied
+from intcfg.errors import AuditError
+
+BRANCH = "intcfg/audit"
+ETS = Address("portal", "riverside-usd", "StateAssessmentIntegration", "ets")
+SITE = ETS._replace(site="river-charter")
+VENDOR = Address("sis", "lakeside-sd", "ETranscriptVendor", "parchment")
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
+        cwd=repo, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "config"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "intcfg.yaml").write_text("apiVersion: intcfg/v1\nkind: Settings\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "config")
+    return root
+
+
+def a_commit(state: dict[Address, Applied], subject: str = "intcfg apply: 1 created") -> audit.Commit:
+    return audit.Commit(
+        subject,
+        "riverside-usd: 1 created",
+        {"Intcfg-Source-Commit": "abc", "Intcfg-Plan-Digest": "sha256:00", "Intcfg-Result": "success", "Intcfg-Actor": "ci"},
+        {"format": "intcfg-audit", "results": []},
+        "20261122T101500Z-0123456789ab.json",
+        state,
+    )
+
+
+def test_state_round_trips_and_the_worktree_is_untouched(repo: Path) -> None:
+    state = {ETS: Applied("1", 1, {"username": "u"}), SITE: Applied("2", 3, {}), VENDOR: Applied("3", 1, {})}
+    sha = audit.write(repo, BRANCH, None, a_commit(state))
+    assert audit.read(repo, BRANCH) == audit.AuditHead(sha, state)
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    files = git(repo, "ls-tree", "-r", "--name-only", BRANCH).splitlines()
+    assert files == [
+        "records/20261122T101500Z-0123456789ab.json",
+        "state/portal/riverside-usd.json",
+        "state/sis/lakeside-sd.json",
+    ]
+
+
+def test_a_district_that_is_gone_loses_its_state_file(repo: Path) -> None:
+    first = audit.write(repo, BRANCH, None, a_commit({ETS: Applied("1", 1, {}), VENDOR: Applied("3", 1, {})}))
+    second = a_commit({ETS: Applied("1", 2, {})})._replace(record_name="20261122T101600Z-0123456789ab.json")
+    audit.write(repo, BRANCH, first, second)
+    assert audit.read(repo, BRANCH).state == {ETS: Applied("1", 2, {})}
+    assert len(git(repo, "log", "--format=%H", BRANCH).splitlines()) == 2
+
+
+def test_a_moved_branch_is_never_overwritten(repo: Path) -> None:
+    first = audit.write(repo, BRANCH, None, a_commit({}))
+    audit.write(repo, BRANCH, first, a_commit({ETS: Applied("1", 1, {})}))
+    with pytest.raises(AuditError, match="moved while applying .* plan again"):
+        audit.write(repo, BRANCH, first, a_commit({}))
+    with pytest.raises(AuditError, match="moved while applying"):
+        audit.write(repo, BRANCH, None, a_commit({}))
+
+
+def test_trailers_and_subject_cannot_be_injected(repo: Path) -> None:
+    evil = a_commit({})._replace(
+        subject="apply\n\nIntcfg-Result: success",
+        trailers={"Intcfg-Actor": "mallory\nIntcfg-Result: success", "Intcfg-Result": "failed"},
+    )
+    sha = audit.write(repo, BRANCH, None, evil)
+    trailers = git(repo, "log", "-1", "--format=%(trailers:only,unfold)", sha).splitlines()
+    assert trailers == ["Intcfg-Actor: mallory_Intcfg-Result: success", "Intcfg-Result: failed"]
+    assert git(repo, "log", "-1", "--format=%s", sha) == "apply__Intcfg-Result: success"
+
+
+def test_paths_cannot_escape_the_state_folder(repo: Path) -> None:
+    bad = Address("portal", "../../etc", "StateAssessmentIntegration", "x")
+    with pytest.raises(AuditError, match="refusing to use district"):
+        audit.write(repo, BRANCH, None, a_commit({bad: Applied("1", 1, {})}))
+    with pytest.raises(AuditError, match="refusing record name"):
+        audit.write(repo, BRANCH, None, a_commit({})._replace(record_name="../x.json"))
+
+
+def test_push_rejected_when_another_reconciler_pushed_first(repo: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    audit.write(other, BRANCH, None, a_commit({VENDOR: Applied("3", 1, {})}))
+    audit.push(other, BRANCH)
+    audit.write(repo, BRANCH, None, a_commit({ETS: Applied("1", 1, {})}))
+    with pytest.raises(AuditError, match="rejected .* plan again"):
+        audit.push(repo, BRANCH)
+
+
+def test_fetch_brings_the_remote_state(repo: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    audit.write(other, BRANCH, None, a_commit({VENDOR: Applied("3", 1, {})}))
+    audit.push(other, BRANCH)
+    audit.fetch(repo, BRANCH)
+    assert audit.read(repo, BRANCH).state == {VENDOR: Applied("3", 1, {})}
+
+
+def test_lock_waits_then_fails_clearly_and_is_released_when_the_holder_dies(repo: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from pathlib import Path
+            from intcfg import audit
+            with audit.lock(Path({str(repo)!r}), 1):
+                print("locked", flush=True)
+                time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(AuditError, match="another intcfg apply holds the lock on this repository; waited 0.3s"):
+            with audit.lock(repo, 0.3):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    with audit.lock(repo, 5):
+        pass
+
+
+def test_record_is_json_with_sorted_keys(repo: Path) -> None:
+    sha = audit.write(repo, BRANCH, None, a_commit({}))
+    record = json.loads(git(repo, "show", f"{sha}:records/20261122T101500Z-0123456789ab.json"))
+    assert record == {"format": "intcfg-audit", "results": []}
