@@ -1,0 +1,221 @@
+"""The HTTP client factory: retries, Retry-After, bounds, redirects, limits, errors."""
+
+from __future__ import annotations
+
+import email.utils
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from conftest import run
+
+from intcfg.errors import ProviderError
+from intcfg.providers import http
+from intcfg.secrets import Secret
+
+BASE = "https://live.example.org"
+CANARY = "canary-http-4b9a1c"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def client(policy: http.RetryPolicy = http.RetryPolicy(), clock: FakeClock | None = None, **kw: Any) -> httpx.AsyncClient:
+    c = http.build_client(BASE, policy=policy, **kw)
+    if clock is not None:
+        transport = c._transport
+        assert isinstance(transport, http.RetryTransport)
+        transport.sleep = clock.sleep
+        transport.clock = clock
+        transport.jitter = lambda: 1.0
+    return c
+
+
+async def get(c: httpx.AsyncClient, path: str = "/x", method: str = "GET", **kw: Any) -> httpx.Response:
+    async with c:
+        return await http.send(c, method, path, system="sis", **kw)
+
+
+def test_get_retries_5xx_and_429_with_exponential_backoff(mocked: respx.MockRouter) -> None:
+    route = mocked.get(f"{BASE}/x").mock(
+        side_effect=[httpx.Response(503), httpx.Response(429), httpx.Response(502), httpx.Response(200, json={"ok": 1})]
+    )
+    clock = FakeClock()
+    response = run(get(client(clock=clock)))
+    assert response.status_code == 200
+    assert route.call_count == 4
+    assert clock.sleeps == [0.05, 0.1, 0.2]
+    assert response.extensions[http.ATTEMPTS] == 4
+
+
+def test_retry_after_is_honoured_in_seconds_and_as_a_date(mocked: respx.MockRouter) -> None:
+    date = email.utils.formatdate(1_000_000_007.0, usegmt=True)
+    mocked.get(f"{BASE}/x").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "3"}),
+            httpx.Response(503, headers={"Retry-After": date}),
+            httpx.Response(200),
+        ]
+    )
+    clock = FakeClock()
+    c = client(clock=clock)
+    import time as _time
+
+    real = _time.time
+    _time.time = lambda: 1_000_000_000.0  # type: ignore[assignment]
+    try:
+        run(get(c))
+    finally:
+        _time.time = real  # type: ignore[assignment]
+    assert clock.sleeps == [3.0, 7.0]
+
+
+def test_attempts_are_bounded(mocked: respx.MockRouter) -> None:
+    route = mocked.get(f"{BASE}/x").mock(return_value=httpx.Response(500))
+    clock = FakeClock()
+    response = run(get(client(http.RetryPolicy(max_attempts=3), clock=clock)))
+    assert response.status_code == 500
+    assert route.call_count == 3
+
+
+def test_total_time_is_bounded(mocked: respx.MockRouter) -> None:
+    route = mocked.get(f"{BASE}/x").mock(return_value=httpx.Response(429, headers={"Retry-After": "4"}))
+    clock = FakeClock()
+    run(get(client(http.RetryPolicy(max_attempts=100, max_total=10.0), clock=clock)))
+    assert clock.sleeps == [4.0, 4.0]
+    assert route.call_count == 3
+
+
+def test_a_long_retry_after_ends_the_retries(mocked: respx.MockRouter) -> None:
+    route = mocked.get(f"{BASE}/x").mock(return_value=httpx.Response(429, headers={"Retry-After": "3600"}))
+    response = run(get(client(clock=FakeClock())))
+    assert response.status_code == 429
+    assert route.call_count == 1
+
+
+def test_post_is_not_retried_on_5xx_unless_marked(mocked: respx.MockRouter) -> None:
+    route = mocked.post(f"{BASE}/x").mock(side_effect=[httpx.Response(503), httpx.Response(200)])
+    assert run(get(client(clock=FakeClock()), method="POST")).status_code == 503
+    assert route.call_count == 1
+    route.side_effect = [httpx.Response(503), httpx.Response(200)]
+    assert run(get(client(clock=FakeClock()), method="POST", retry=True)).status_code == 200
+
+
+def test_400_and_401_are_never_retried(mocked: respx.MockRouter) -> None:
+    for status in (400, 401, 403, 404):
+        route = mocked.post(f"{BASE}/token").mock(return_value=httpx.Response(status))
+        assert run(get(client(clock=FakeClock()), "/token", method="POST", retry=True)).status_code == status
+        assert route.call_count == 1
+        mocked.routes.clear()
+
+
+def test_connect_errors_are_retried_even_for_post(mocked: respx.MockRouter) -> None:
+    route = mocked.post(f"{BASE}/x").mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(201)])
+    assert run(get(client(clock=FakeClock()), method="POST")).status_code == 201
+    assert route.call_count == 2
+
+
+def test_read_timeouts_retried_for_idempotent_then_reported(mocked: respx.MockRouter) -> None:
+    route = mocked.get(f"{BASE}/x").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(ProviderError) as e:
+        run(get(client(http.RetryPolicy(max_attempts=2), clock=FakeClock())))
+    assert route.call_count == 2
+    assert str(e.value) == f"sis: GET {BASE}/x: timed out"
+    assert (e.value.system, e.value.method, e.value.url, e.value.status) == ("sis", "GET", f"{BASE}/x", None)
+
+
+def test_connection_refused_message(mocked: respx.MockRouter) -> None:
+    mocked.get(f"{BASE}/x").mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
+    with pytest.raises(ProviderError) as e:
+        run(get(client(http.RetryPolicy(max_attempts=1))))
+    assert str(e.value) == f"sis: GET {BASE}/x: cannot connect ([Errno 111] Connection refused)"
+
+
+def test_response_size_is_limited(mocked: respx.MockRouter) -> None:
+    mocked.get(f"{BASE}/x").mock(return_value=httpx.Response(200, content=b"x" * 2000))
+    with pytest.raises(ProviderError, match="response larger than 1000 bytes"):
+        run(get(client(max_bytes=1000)))
+    mocked.get(f"{BASE}/y").mock(return_value=httpx.Response(200, content=b"x" * 1000))
+    assert len(run(get(client(max_bytes=1000), "/y")).content) == 1000
+
+
+def test_same_origin_redirects_are_followed(mocked: respx.MockRouter) -> None:
+    mocked.get(f"{BASE}/old").mock(return_value=httpx.Response(301, headers={"Location": "/new"}))
+    new = mocked.get(f"{BASE}/new").mock(return_value=httpx.Response(200, json={}))
+    response = run(get(client(token=Secret(CANARY)), "/old"))
+    assert response.status_code == 200
+    assert new.calls.last.request.headers["Authorization"] == f"Bearer {CANARY}"
+
+
+def test_redirects_to_another_host_never_carry_credentials(mocked: respx.MockRouter) -> None:
+    mocked.get(f"{BASE}/x").mock(return_value=httpx.Response(302, headers={"Location": "https://evil.example.com/steal"}))
+    evil = mocked.get("https://evil.example.com/steal").mock(return_value=httpx.Response(200))
+    with pytest.raises(ProviderError) as e:
+        run(get(client(token=Secret(CANARY))))
+    assert evil.call_count == 0
+    assert str(e.value) == (
+        f"sis: GET {BASE}/x redirected to another host (evil.example.com); intcfg does not send "
+        "credentials there: fix the URL in the config"
+    )
+
+
+def test_bearer_token_is_sent_but_never_shown(mocked: respx.MockRouter) -> None:
+    route = mocked.get(f"{BASE}/x").mock(return_value=httpx.Response(500, json={"error": {"message": f"bad token {CANARY}"}}))
+    c = client(http.RetryPolicy(max_attempts=1), token=Secret(CANARY))
+    response = run(get(c))
+    assert route.calls.last.request.headers["Authorization"] == f"Bearer {CANARY}"
+    with pytest.raises(ProviderError) as e:
+        http.raise_for_status(response, "sis")
+    assert str(e.value) == f"sis: GET {BASE}/x: 500 bad token ***"
+    assert e.value.status == 500
+    assert CANARY not in repr(c.auth.__dict__)
+
+
+def test_error_message_is_cut_short_and_plain_bodies_are_not_echoed(mocked: respx.MockRouter) -> None:
+    assert http.error_message(httpx.Response(502, text="<html>secret dump</html>")) == "Bad Gateway"
+    long = httpx.Response(400, json={"error": {"code": "x", "message": "y" * 500}})
+    assert http.error_message(long, limit=20) == "y" * 19 + "…"
+    assert http.error_message(httpx.Response(401, json={"Message": "Invalid certificate"})) == "Invalid certificate"
+
+
+def test_tls_verification_is_off_only_for_loopback() -> None:
+    for url, verify in (("https://live.example.org", True), ("https://127.0.0.1:8443", False), ("https://localhost", False), ("https://[::1]:1", False)):
+        c = http.build_client(url)
+        inner = c._transport.inner  # type: ignore[attr-defined]
+        ssl_context = inner._pool._ssl_context
+        assert (ssl_context.verify_mode != 0) is verify, url
+        run(c.aclose())
+
+
+def test_paginate_follows_cursors(mocked: respx.MockRouter) -> None:
+    route = mocked.get(f"{BASE}/items").mock(
+        side_effect=[
+            httpx.Response(200, json={"items": [{"n": 1}], "next": "c1"}),
+            httpx.Response(200, json={"items": [{"n": 2}], "next": None}),
+        ]
+    )
+
+    async def go() -> list[dict[str, Any]]:
+        async with http.build_client(BASE) as c:
+            return await http.paginate(c, "/items", system="enroll", params={"limit": "1"})
+
+    assert run(go()) == [{"n": 1}, {"n": 2}]
+    assert route.calls[1].request.url.params["cursor"] == "c1"
+    assert route.calls[1].request.url.params["limit"] == "1"
+
+
+def test_join_url_keeps_the_base_path() -> None:
+    assert http.join_url("https://h.example/admin", "/api/v5/systeminfo") == "https://h.example/admin/api/v5/systeminfo"
+    assert http.join_url("https://h.example/admin/", "token") == "https://h.example/admin/token"
+    assert http.join_url("https://h.example", "/oauth/access_token") == "https://h.example/oauth/access_token"
