@@ -87,7 +87,7 @@ def _parse_state(text: str, path: str) -> dict[Address, Applied]:
         if body.get("format") != STATE_FORMAT or body.get("version") != VERSION:
             raise AuditError(f"{path} on the audit branch is not intcfg state version {VERSION}")
         return {
-            Address(o["system"], o["district"], o["kind"], o["name"], o["site"]): Applied(o["id"], o["revision"], o["spec"])
+            Address(o["system"], o["district"], o["kind"], o["name"], o["site"]): Applied(o["id"], o["revision"], o["spec"], o.get("prune", True))
             for o in body["objects"]
         }
     except (ValueError, KeyError, TypeError) as e:
@@ -105,6 +105,7 @@ def render_state(objects: dict[Address, Applied]) -> str:
             "id": o.id,
             "revision": o.revision,
             "spec": o.spec,
+            "prune": o.prune,
         }
         for a, o in sorted(objects.items(), key=lambda kv: kv[0].sort_key())
     ]

@@ -42,7 +42,8 @@ class Applied(NamedTuple):
 
     id: str
     revision: int
-    spec: dict[str, Any]  # secrets as fingerprints or references, never values
+    spec: dict[str, Any]  # leaf path -> value; secrets as fingerprints or references
+    prune: bool = True  # lifecycle.prune when it was applied: false protects it after removal
 
 
 class FieldChange(NamedTuple):

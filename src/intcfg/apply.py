@@ -1,0 +1,206 @@
+"""Execute a Plan through the providers: dependency order, bounded parallelism,
+per-change results, and the new last-applied state.
+
+Order: creates and updates of objects others depend on (vendors, ETS integrations, sync
+connections) first, then mappings and schedules; deletes in reverse (mappings and
+schedules before their connection). One failed change does not stop independent
+changes; a change that depends on a failed one is skipped and reported as blocked on
+it, by address. Writes are idempotent (upsert and delete by natural key), so a rerun
+after any failure or crash converges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, NamedTuple, Protocol
+
+from .desired import Address, DesiredObject
+from .diff import Applied, Change, comparable, is_secret_ref
+from .errors import IntcfgError
+
+Outcome = Literal["ok", "failed", "skipped", "blocked"]
+DEPENDENT_KINDS = ("FieldMapping", "Schedule")
+
+
+class Writer(Protocol):
+    """What apply needs of a provider (intcfg.providers.base.Provider)."""
+
+    async def put(self, district: str, kind: str, name: str, site: str | None, spec: dict[str, Any]) -> Any: ...
+    async def delete(self, district: str, kind: str, name: str, site: str | None = None) -> None: ...
+
+
+class Result(NamedTuple):
+    address: Address
+    action: str
+    outcome: Outcome
+    message: str = ""
+    live_id: str | None = None
+    revision: int | None = None
+
+
+class Options(NamedTuple):
+    prune: bool = False
+    parallelism: int = 8
+
+
+def parent(address: Address, spec: Mapping[str, Any] | None) -> Address | None:
+    """The object ``address`` depends on: a mapping's or schedule's connection."""
+    if address.kind in DEPENDENT_KINDS and spec is not None:
+        return Address(address.system, address.district, "SyncConnection", str(spec["connection"]))
+    return None
+
+
+def _tier(change: Change) -> int:
+    dependent = change.address.kind in DEPENDENT_KINDS
+    if change.action == "delete":
+        return 2 if dependent else 3
+    return 1 if dependent else 0
+
+
+Reveal = Callable[[DesiredObject], dict[str, Any]]
+Progress = Callable[[Result], None]
+
+
+class Applier:
+    def __init__(
+        self,
+        writers: Mapping[str, Writer],
+        desired: Mapping[Address, DesiredObject],
+        state: Mapping[Address, Applied],
+        reveal: Reveal,
+        options: Options,
+        progress: Progress | None = None,
+    ) -> None:
+        self.writers = writers
+        self.desired = desired
+        self.state = state
+        self.reveal = reveal
+        self.options = options
+        self.progress = progress
+        self.results: dict[Address, Result] = {}
+
+    async def run(self, changes: list[Change]) -> list[Result]:
+        semaphore = asyncio.Semaphore(max(1, self.options.parallelism))
+        for tier in range(4):
+            batch = [c for c in changes if c.is_change and _tier(c) == tier]
+            await asyncio.gather(*(self._one(c, semaphore) for c in batch))
+        return [self.results[c.address] for c in changes if c.address in self.results]
+
+    def _record(self, result: Result) -> None:
+        self.results[result.address] = result
+        if self.progress:
+            self.progress(result)
+
+    def _blocker(self, change: Change) -> Address | None:
+        address = change.address
+        if change.action == "delete":
+            # A connection is deleted only after everything that hangs off it is.
+            for other, result in self.results.items():
+                if result.outcome != "ok" and parent(other, _spec_of(self, other)) == address:
+                    return other
+            return None
+        up = parent(address, self.desired[address].spec)
+        if up is not None and up in self.results and self.results[up].outcome != "ok":
+            return up
+        return None
+
+    async def _one(self, change: Change, semaphore: asyncio.Semaphore) -> None:
+        address = change.address
+        if change.action == "delete":
+            reason = self._delete_refusal(address)
+            if reason:
+                self._record(Result(address, "delete", "skipped", reason))
+                return
+        blocker = self._blocker(change)
+        if blocker is not None:
+            self._record(Result(address, change.action, "blocked", f"blocked on the failed change of {blocker}"))
+            return
+        async with semaphore:
+            self._record(await self._write(change))
+
+    def _delete_refusal(self, address: Address) -> str:
+        applied = self.state.get(address)
+        if applied is not None and not applied.prune:
+            return "protected by lifecycle.prune: false"
+        if not self.options.prune:
+            return "not deleted: rerun with --prune to delete objects no longer in the repository"
+        return ""
+
+    async def _write(self, change: Change) -> Result:
+        a = change.address
+        writer = self.writers[a.system]
+        try:
+            if change.action == "delete":
+                await writer.delete(a.district, a.kind, a.name, a.site)
+                return Result(a, "delete", "ok")
+            live = await writer.put(a.district, a.kind, a.name, a.site, self.reveal(self.desired[a]))
+            return Result(a, change.action, "ok", live_id=live.id, revision=live.revision)
+        except IntcfgError as e:
+            return Result(a, change.action, "failed", str(e))
+
+
+def _spec_of(applier: Applier, address: Address) -> Mapping[str, Any] | None:
+    obj = applier.desired.get(address)
+    if obj is not None:
+        return obj.spec
+    applied = applier.state.get(address)
+    return applied.spec if applied else None
+
+
+def reveal_with(resolve: Callable[[dict[str, str], str], Any]) -> Reveal:
+    """A Reveal that resolves each secret reference of a spec, for the HTTP boundary only."""
+
+    def reveal(obj: DesiredObject) -> dict[str, Any]:
+        def walk(value: Any, path: str) -> Any:
+            if is_secret_ref(value):
+                where = obj.provenance.get(path)
+                return resolve(value, str(where) if where else str(obj.address)).reveal()
+            if isinstance(value, dict):
+                return {k: walk(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v, f"{path}.{i}") for i, v in enumerate(value)]
+            return value
+
+        return walk(obj.spec, "")  # type: ignore[no-any-return]
+
+    return reveal
+
+
+def new_state(
+    old: Mapping[Address, Applied],
+    results: list[Result],
+    desired: Mapping[Address, DesiredObject],
+    live: Mapping[Address, Any],
+    fingerprint: Any,
+) -> dict[Address, Applied]:
+    """The last-applied state after ``results``.
+
+    Objects in sync whose state is missing or stale (an interrupted run wrote them but
+    never recorded it) are recorded from what the live system holds: that is the
+    recovery a crash between the live changes and the audit commit needs.
+    """
+    state = dict(old)
+    for r in results:
+        if r.outcome != "ok":
+            continue
+        if r.action == "delete":
+            state.pop(r.address, None)
+        else:
+            state[r.address] = _applied(desired[r.address], r.live_id or "", r.revision or 0, fingerprint)
+    for address, obj in desired.items():
+        have = live.get(address)
+        if address in {r.address for r in results} or have is None:
+            continue
+        fresh = _applied(obj, have.id, have.revision, fingerprint)
+        if state.get(address) != fresh and have.managed_by == "intcfg":
+            state[address] = fresh
+    for address in list(state):
+        if address not in desired and address not in live:
+            state.pop(address)  # gone from both sides
+    return state
+
+
+def _applied(obj: DesiredObject, live_id: str, revision: int, fingerprint: Any) -> Applied:
+    prune = obj.lifecycle.get("prune", True) is not False
+    return Applied(live_id, revision, comparable(obj, fingerprint), prune)
