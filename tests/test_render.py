@@ -18,6 +18,7 @@ def test_site_view_merges_the_override_with_provenance(example_repo: Path) -> No
     objects = {o["address"]: o for d in body["districts"] for o in d["objects"]}
     site = objects["portal/riverside-usd/StateAssessmentIntegration/ets/river-charter"]
     assert site["spec"] == {
+        "provider": "ets",
         "apiUrl": "https://caaspp-aws.ets.org/api/v1/token",
         "username": "river-charter-toms",
         "secretKey": {"env": "RIVER_CHARTER_ETS_SECRET_KEY"},

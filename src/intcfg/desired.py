@@ -77,6 +77,19 @@ def _provenance(spec: dict[str, Any], locate: Any) -> dict[str, Location]:
     return {dotted(leaf): locate(leaf) for leaf in _leaves(spec) if leaf}
 
 
+def normalize(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with every default filled in, as the live systems will hold it.
+
+    Without this a field left to its default (a schedule's ``enabled``) would differ
+    from the live object's explicit value on every plan.
+    """
+    from .models import KIND_MODELS
+
+    model = KIND_MODELS[kind].model_fields["spec"].annotation
+    value = model.model_validate(spec)  # type: ignore[union-attr]
+    return value.model_dump(by_alias=True, exclude_none=True, mode="json")  # type: ignore[no-any-return]
+
+
 def build(documents: list[Document]) -> DesiredState:
     """The desired state of schema-valid, rule-valid documents."""
     districts: dict[str, dict[str, Any]] = {}
@@ -103,7 +116,7 @@ def _object(doc: Document) -> DesiredObject:
     data = doc.data
     kind, meta = data["kind"], data["metadata"]
     address = Address(SYSTEM_OF_KIND[kind], meta["district"], kind, meta["name"])
-    spec = data["spec"]
+    spec = normalize(kind, data["spec"])
     return DesiredObject(
         address, spec, _provenance(spec, lambda p: doc.locate(("spec", *p))), data.get("lifecycle") or {}
     )
@@ -115,7 +128,7 @@ def _site_object(doc: Document, bases: dict[tuple[str, str, str], Document]) -> 
     target = spec["target"]
     base = bases[(target["kind"], district, target["name"])]
     patch = spec["patch"]
-    merged = merge_patch(base.data["spec"], patch)
+    merged = normalize(target["kind"], merge_patch(base.data["spec"], patch))
 
     def locate(path: tuple[str | int, ...]) -> Location:
         if set_by_patch(patch, path):

@@ -91,7 +91,7 @@ def comparable(obj: DesiredObject, fingerprint: Fingerprint | None) -> dict[str,
     out = {}
     for path, value in flatten(obj.spec).items():
         if is_secret_ref(value):
-            out[path] = fingerprint(obj.address, path, value) if fingerprint else _ref_text(value)
+            out[path] = secret_key(value, fingerprint(obj.address, path, value) if fingerprint else None)
         else:
             out[path] = value
     return out
@@ -100,6 +100,20 @@ def comparable(obj: DesiredObject, fingerprint: Fingerprint | None) -> dict[str,
 def _ref_text(ref: dict[str, str]) -> str:
     (kind, name), = ref.items()
     return f"ref:{kind}:{name}"
+
+
+def secret_key(ref: dict[str, str], fingerprint_text: str | None) -> str:
+    """How a secret is compared: its reference, and its fingerprint when it was resolved."""
+    return _ref_text(ref) + (f"|{fingerprint_text}" if fingerprint_text else "")
+
+
+def same_secret(a: Any, b: Any) -> bool:
+    """Equal secrets; without a fingerprint on either side, equal references."""
+    if not isinstance(a, str) or not isinstance(b, str):
+        return a == b
+    if "|" in a and "|" in b:
+        return a == b
+    return a.split("|", 1)[0] == b.split("|", 1)[0]
 
 
 def _observed(obj: DesiredObject) -> tuple[str, ...]:
@@ -159,7 +173,7 @@ def _update(
     last = flatten(applied.spec) if applied else None
     visible = {p for p in set(want) | set(have) if p not in secrets}
     changed = sorted(p for p in visible if want.get(p) != have.get(p))
-    secret_changed = sorted(p for p in secrets if last is None or want.get(p) != last.get(p))
+    secret_changed = sorted(p for p in secrets if last is None or not same_secret(want.get(p), last.get(p)))
     if last is not None and applied is not None and live.revision != applied.revision and not changed:
         # A write we did not make that left every visible field alone (observed ones
         # aside): a secret was probably re-entered by hand. Reassert the declared secrets.
@@ -175,7 +189,7 @@ def _update(
             )
     if not changed and not secret_changed:
         return Change(address, "noop", "none", live_id=live.id)
-    git_side = last is None or any(want.get(p) != last.get(p) for p in [*changed, *secret_changed])
+    git_side = last is None or bool(secret_changed) or any(want.get(p) != last.get(p) for p in changed)
     live_side = last is not None and any(have.get(p) != last.get(p) for p in changed)
     reason: Reason = "both" if git_side and live_side else "drift" if live_side else "config"
     fields = tuple(

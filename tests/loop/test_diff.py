@@ -35,7 +35,7 @@ def want(spec: dict[str, Any] = SPEC, lifecycle: dict[str, Any] | None = None) -
 
 
 def applied(spec: dict[str, Any] | None = None, revision: int = 1) -> Applied:
-    return Applied("7", revision, {**(spec or VISIBLE), "secretKey": "hmac-sha256:ets_key"})
+    return Applied("7", revision, {**(spec or VISIBLE), "secretKey": "ref:env:ETS_KEY|hmac-sha256:ets_key"})
 
 
 def one(changes: list) -> Any:
@@ -147,3 +147,10 @@ def test_delete_budget_needs_force() -> None:
     with pytest.raises(UnsafePlanError, match=r"district 'd': 4 of 5 managed objects deleted \(80%\) exceeds 30%; .*--force"):
         check_safety(plan, {"d": 5}, Safety(), force=False)
     check_safety(plan, {"d": 5}, Safety(), force=True)
+
+
+def test_a_plan_without_secrets_agrees_with_state_written_with_them() -> None:
+    live = Live("7", 1, "intcfg", VISIBLE)
+    assert one(diff([want()], {ETS: live}, {ETS: applied()}, None)).action == "noop"
+    moved = want({**SPEC, "secretKey": {"env": "OTHER"}})
+    assert one(diff([moved], {ETS: live}, {ETS: applied()}, None)).action == "update"
