@@ -18,6 +18,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 from .desired import Address, DesiredObject
 from .diff import Applied, Change, comparable, is_secret_ref
 from .errors import IntcfgError
+from .secrets import scrub
 
 Outcome = Literal["ok", "failed", "skipped", "blocked"]
 DEPENDENT_KINDS = ("FieldMapping", "Schedule")
@@ -137,7 +138,7 @@ class Applier:
             live = await writer.put(a.district, a.kind, a.name, a.site, self.reveal(self.desired[a]))
             return Result(a, change.action, "ok", live_id=live.id, revision=live.revision)
         except IntcfgError as e:
-            return Result(a, change.action, "failed", str(e))
+            return Result(a, change.action, "failed", scrub(str(e)))
 
 
 def _spec_of(applier: Applier, address: Address) -> Mapping[str, Any] | None:

@@ -1,0 +1,254 @@
+"""The GitOps loop's steps: scope, read live, plan, guard, apply, audit.
+
+The engine functions here take the providers and the audit state as arguments and
+return values; `engine.py` wires them to a repository, and the CLI renders them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import audit
+from .apply import Applier, Options, Progress, Result, Reveal, new_state
+from .desired import Address, DesiredObject, DesiredState
+from .diff import Applied, Fingerprint, comparable, diff, managed
+from .errors import ConfigError, StalePlanError, UnsafePlanError
+from .plan import Inputs, Plan, digest_of
+
+
+class Scope(NamedTuple):
+    districts: tuple[str, ...]
+    shard: str | None = None
+
+
+class PlanContext(NamedTuple):
+    plan: Plan
+    desired: dict[Address, DesiredObject]
+    live: dict[Address, Any]
+    head: audit.AuditHead
+    scope: Scope
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError as e:
+        raise ConfigError(f"--shard {text!r}: expected K/N, e.g. 1/4") from e
+    if not 1 <= k <= n:
+        raise ConfigError(f"--shard {text!r}: K must be between 1 and N")
+    return k, n
+
+
+def in_shard(district: str, shard: tuple[int, int]) -> bool:
+    """Stable assignment of whole districts to shards (independent of order and count)."""
+    k, n = shard
+    return int.from_bytes(hashlib.sha256(district.encode()).digest()[:8], "big") % n == k - 1
+
+
+def scope(state: DesiredState, head: audit.AuditHead, districts: Iterable[str], shard: str | None) -> Scope:
+    known = set(state.districts) | {a.district for a in head.state}
+    chosen = list(districts) or sorted(known)
+    unknown = [d for d in chosen if d not in known]
+    if unknown:
+        raise ConfigError(f"unknown district(s) {', '.join(map(repr, unknown))} (known: {', '.join(sorted(known))})")
+    if shard:
+        parsed = parse_shard(shard)
+        chosen = [d for d in chosen if in_shard(d, parsed)]
+    return Scope(tuple(sorted(chosen)), shard)
+
+
+async def read_live(providers: Mapping[str, Any], districts: Iterable[str]) -> dict[Address, Any]:
+    """Every live object of the districts, from every provider, listed page by page."""
+    jobs = [
+        (provider.list(district, kind))
+        for provider in providers.values()
+        for district in districts
+        for kind in provider.kinds
+    ]
+    out: dict[Address, Any] = {}
+    for objects in await asyncio.gather(*jobs):
+        for o in objects:
+            out[Address(o.system, o.district, o.kind, o.name, o.site)] = o
+    return out
+
+
+def _live_digest(live: Mapping[Address, Any]) -> str:
+    rows = [[str(a), o.id, o.revision, o.managed_by, o.spec] for a, o in sorted(live.items(), key=lambda kv: kv[0].sort_key())]
+    return digest_of(rows)
+
+
+def _config_digest(desired: Mapping[Address, DesiredObject], fingerprint: Fingerprint | None) -> str:
+    rows = [[str(a), comparable(o, fingerprint), o.lifecycle] for a, o in sorted(desired.items(), key=lambda kv: kv[0].sort_key())]
+    return digest_of(rows)
+
+
+async def make_plan(
+    state: DesiredState,
+    providers: Mapping[str, Any],
+    head: audit.AuditHead,
+    chosen: Scope,
+    fingerprint: Fingerprint | None,
+    source_commit: str | None,
+) -> PlanContext:
+    """Read the live systems of the scope and diff them against the desired state."""
+    in_scope = set(chosen.districts)
+    desired = {o.address: o for o in state.objects if o.address.district in in_scope}
+    live = await read_live(providers, chosen.districts)
+    applied = {a: s for a, s in head.state.items() if a.district in in_scope}
+    changes = diff(list(desired.values()), live, applied, fingerprint)
+    inputs = Inputs(
+        _config_digest(desired, fingerprint),
+        _live_digest(live),
+        head.commit or "none",
+        source_commit,
+        chosen.districts,
+        chosen.shard,
+    )
+    return PlanContext(Plan.create(changes, inputs), desired, live, head, chosen)
+
+
+def managed_counts(ctx: PlanContext) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for address, live in ctx.live.items():
+        if managed(live, ctx.head.state.get(address)):
+            counts[address.district] = counts.get(address.district, 0) + 1
+    return counts
+
+
+def prune_guard(ctx: PlanContext, prune: bool) -> None:
+    """Refuse a prune that would empty a district whose config declares nothing."""
+    if not prune:
+        return
+    declared = {a.district for a in ctx.desired}
+    for district, count in sorted(managed_counts(ctx).items()):
+        deletes = sum(1 for c in ctx.plan.changes if c.action == "delete" and c.address.district == district)
+        if deletes and district not in declared:
+            raise UnsafePlanError(
+                f"refusing to prune district {district!r}: its configuration declares nothing, so all "
+                f"{count} managed objects would be deleted (an empty or unreadable config looks the same); "
+                "remove its objects explicitly or restore its files"
+            )
+
+
+def check_current(saved: Plan, fresh: Plan) -> None:
+    """A saved plan may be applied only while its inputs are what they were."""
+    stale = [
+        name
+        for name, a, b in (
+            ("the configuration", saved.inputs.config, fresh.inputs.config),
+            ("the live systems", saved.inputs.live, fresh.inputs.live),
+            ("the last-applied state", saved.inputs.state, fresh.inputs.state),
+        )
+        if a != b
+    ]
+    if stale or saved.inputs.districts != fresh.inputs.districts:
+        what = " and ".join(stale) or "the districts it covers"
+        raise StalePlanError(f"the saved plan is stale: {what} changed since it was computed; plan again")
+
+
+async def apply_context(
+    ctx: PlanContext,
+    providers: Mapping[str, Any],
+    reveal: Reveal,
+    options: Options,
+    progress: Progress | None = None,
+) -> list[Result]:
+    applier = Applier(providers, ctx.desired, ctx.head.state, reveal, options, progress)
+    return await applier.run(list(ctx.plan.changes))
+
+
+class AuditOutcome(NamedTuple):
+    commit: str | None
+    state: dict[Address, Applied]
+    recovered: tuple[Address, ...]
+
+
+def record(
+    root: Path,
+    branch: str,
+    ctx: PlanContext,
+    results: list[Result],
+    fingerprint: Fingerprint | None,
+    actor: str,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+) -> AuditOutcome:
+    """Write one audit commit when anything changed (or an interrupted run is recovered)."""
+    in_scope = set(ctx.scope.districts)
+    old = {a: s for a, s in ctx.head.state.items() if a.district in in_scope}
+    fresh = new_state(old, results, ctx.desired, ctx.live, fingerprint)
+    recovered = tuple(a for a in fresh if a not in {r.address for r in results} and fresh[a] != old.get(a))
+    changed = [r for r in results if r.outcome == "ok"]
+    if not changed and fresh == old:
+        return AuditOutcome(None, fresh, ())
+    full = {a: s for a, s in ctx.head.state.items() if a.district not in in_scope}
+    full.update(fresh)
+    stamp = now()
+    plan_digest = ctx.plan.digest()
+    failed = [r for r in results if r.outcome in ("failed", "blocked")]
+    result = "failed" if failed and not changed else "partial" if failed else "success"
+    counts = _counts(results)
+    body = _record_body(ctx, results, recovered, actor, stamp, result)
+    commit = audit.Commit(
+        subject=f"intcfg apply: {counts} ({', '.join(ctx.scope.districts) or 'no districts'})"[:200],
+        body="\n".join(f"{r.outcome:<8}{r.action:<7} {r.address}" for r in results)
+        + "".join(f"\nrecovered {a}" for a in recovered),
+        trailers={
+            "Intcfg-Source-Commit": ctx.plan.inputs.source_commit or "none",
+            "Intcfg-Plan-Digest": plan_digest,
+            "Intcfg-Result": result,
+            "Intcfg-Actor": actor,
+        },
+        record=body,
+        record_name=f"{stamp:%Y%m%dT%H%M%SZ}-{plan_digest[7:19]}.json",
+        state=full,
+    )
+    sha = audit.write(root, branch, ctx.head.commit, commit)
+    return AuditOutcome(sha, fresh, recovered)
+
+
+def _counts(results: list[Result]) -> str:
+    done = {a: sum(1 for r in results if r.outcome == "ok" and r.action == a) for a in ("create", "update", "delete")}
+    bad = sum(1 for r in results if r.outcome in ("failed", "blocked"))
+    text = f"{done['create']} created, {done['update']} updated, {done['delete']} deleted"
+    return text + (f", {bad} failed" if bad else "")
+
+
+def _record_body(
+    ctx: PlanContext, results: list[Result], recovered: tuple[Address, ...], actor: str, stamp: dt.datetime, result: str
+) -> dict[str, Any]:
+    import json
+
+    return {
+        "format": audit.RECORD_FORMAT,
+        "version": audit.VERSION,
+        "at": stamp.isoformat(),
+        "actor": actor,
+        "result": result,
+        "plan": json.loads(ctx.plan.to_json()),
+        "results": [
+            {
+                "address": str(r.address),
+                "action": r.action,
+                "outcome": r.outcome,
+                "message": r.message,
+                "liveId": r.live_id,
+                "revision": r.revision,
+            }
+            for r in results
+        ],
+        "recovered": [str(a) for a in recovered],
+    }
+
+
+def actor() -> str:
+    """Who applies: the CI's actor when there is one, else the local user."""
+    for name in ("INTCFG_ACTOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return "unknown"
