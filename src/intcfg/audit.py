@@ -126,8 +126,13 @@ class Commit(NamedTuple):
     state: dict[Address, Applied]
 
 
+def one_line(text: str) -> str:
+    """Text for the subject line: control characters (newlines included) become spaces."""
+    return re.sub(r"[\x00-\x1f\x7f]", " ", text)[:200]
+
+
 def message(commit: Commit) -> str:
-    subject = trailer(commit.subject)
+    subject = one_line(commit.subject)
     body = commit.body.replace("\r", "")
     lines = [subject, "", body.strip(), ""] if body.strip() else [subject, ""]
     lines += [f"{key}: {trailer(value)}" for key, value in commit.trailers.items()]

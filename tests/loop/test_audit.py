@@ -87,7 +87,7 @@ def test_trailers_and_subject_cannot_be_injected(repo: Path) -> None:
     sha = audit.write(repo, BRANCH, None, evil)
     trailers = git(repo, "log", "-1", "--format=%(trailers:only,unfold)", sha).splitlines()
     assert trailers == ["Intcfg-Actor: mallory_Intcfg-Result: success", "Intcfg-Result: failed"]
-    assert git(repo, "log", "-1", "--format=%s", sha) == "apply__Intcfg-Result: success"
+    assert git(repo, "log", "-1", "--format=%s", sha) == "apply  Intcfg-Result: success"
 
 
 def test_paths_cannot_escape_the_state_folder(repo: Path) -> None:
