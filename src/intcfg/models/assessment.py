@@ -4,7 +4,17 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import DATE_PATTERN, Lifecycle, Metadata, Model, Name, SecretRef, url_field
+from .base import (
+    DATE_EXPECTED,
+    DATE_PATTERN,
+    Lifecycle,
+    Metadata,
+    Model,
+    Name,
+    SecretRef,
+    expects,
+    url_field,
+)
 
 ETS_TOKEN_URL = "https://caaspp-aws.ets.org/api/v1/token"
 
@@ -25,7 +35,7 @@ class StateAssessmentIntegrationSpec(Model):
     secret_key: SecretRef = Field(description="Secret Key (a secret reference).")
     credentials_rotated: str = Field(
         pattern=DATE_PATTERN,
-        json_schema_extra={"format": "date"},
+        json_schema_extra=expects(DATE_EXPECTED, format="date"),
         description="YYYY-MM-DD on which the credentials were last rotated (ETS: every 90 days).",
     )
     rotation_policy: RotationPolicy | None = Field(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 API_VERSION = "intcfg/v1"
@@ -23,6 +23,21 @@ URL_PATTERN = r"^https?://[^\s/?#@]+([/?#][^\s]*)?$"
 PATH_PATTERN = r"^/[^\s]*$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 TIMEZONE_PATTERN = r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$"
+NAME_EXPECTED = (
+    "a lowercase name of at most 63 letters, digits and '-', starting and ending "
+    "with a letter or digit, e.g. riverside-usd"
+)
+TIMEZONE_EXPECTED = "an IANA time zone name, e.g. America/Los_Angeles"
+DATE_EXPECTED = "a date, YYYY-MM-DD"
+
+
+def expects(text: str, **extra: Any) -> dict[str, Any]:
+    """json_schema_extra naming, in words, the form a pattern asks for.
+
+    The validator says "expected <this>" when a value does not match; a regular
+    expression or a field's description would not tell a person what to write.
+    """
+    return {"x-intcfg-expected": text, **extra}
 
 
 class Model(BaseModel):
@@ -31,12 +46,20 @@ class Model(BaseModel):
         frozen=True,
         alias_generator=to_camel,
         populate_by_name=True,
+        # A validation error must not echo its input: it may be a secret pasted into
+        # the wrong field.
+        hide_input_in_errors=True,
     )
 
 
 Name = Annotated[
     str,
-    Field(pattern=NAME_PATTERN, max_length=63, description="A lowercase DNS label: a-z, 0-9, '-'."),
+    Field(
+        pattern=NAME_PATTERN,
+        max_length=63,
+        description="A lowercase DNS label: a-z, 0-9, '-'.",
+        json_schema_extra=expects(NAME_EXPECTED),
+    ),
 ]
 
 
@@ -52,7 +75,20 @@ def url_field(description: str, **kw: Any) -> Any:
 
 
 def path_field(description: str) -> Any:
-    return Field(pattern=PATH_PATTERN, max_length=2048, description=description)
+    return Field(
+        pattern=PATH_PATTERN,
+        max_length=2048,
+        description=description,
+        json_schema_extra=expects("a path that starts with '/' and has no spaces, e.g. /oauth/token"),
+    )
+
+
+def unique(cls: type, items: list[Any]) -> list[Any]:
+    """A field validator for lists the schema marks uniqueItems."""
+    repeated = sorted({repr(i) for i in items if items.count(i) > 1})
+    if repeated:
+        raise ValueError(f"lists {', '.join(repeated)} more than once")
+    return items
 
 
 class SecretRef(Model):
@@ -71,6 +107,9 @@ class SecretRef(Model):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         max_length=255,
         description="Name of the environment variable holding the secret.",
+        json_schema_extra=expects(
+            "an environment variable name: letters, digits and '_', not starting with a digit"
+        ),
     )
     file: str | None = Field(
         default=None,
@@ -78,6 +117,13 @@ class SecretRef(Model):
         max_length=4096,
         description="Path of a file holding the secret (outside the config repository).",
     )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretRef:
+        # The schema says this with minProperties/maxProperties.
+        if (self.env is None) == (self.file is None):
+            raise ValueError("a secret reference needs exactly one of env or file")
+        return self
 
 
 class Labels(Model):

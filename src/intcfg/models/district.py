@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import TIMEZONE_PATTERN, Lifecycle, Model, Name
+from .base import TIMEZONE_EXPECTED, TIMEZONE_PATTERN, Lifecycle, Model, Name, expects
 
 
 class Site(Model):
@@ -14,11 +14,13 @@ class Site(Model):
         default=None,
         pattern=r"^[0-9A-Za-z-]{1,20}$",
         description="The state's code for the school (in California the CDS code).",
+        json_schema_extra=expects("1 to 20 letters, digits or '-'"),
     )
     sis_school_number: str | None = Field(
         default=None,
         pattern=r"^[0-9A-Za-z_-]{1,20}$",
         description="The school's number in the SIS (import-school mapping key).",
+        json_schema_extra=expects("1 to 20 letters, digits, '_' or '-'"),
     )
 
 
@@ -27,12 +29,18 @@ class DistrictSpec(Model):
     timezone: str = Field(
         pattern=TIMEZONE_PATTERN,
         description="IANA time zone, e.g. America/Los_Angeles; schedules and 'Today' use it.",
+        json_schema_extra=expects(TIMEZONE_EXPECTED),
     )
-    state: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    state: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        json_schema_extra=expects("a two-letter state code in capitals, e.g. CA"),
+    )
     school_year_start: str = Field(
         default="07-01",
         pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
         description="MM-DD on which a school year starts (Enroll School Year).",
+        json_schema_extra=expects("a month and day, MM-DD, e.g. 07-01"),
     )
     sites: list[Site] = Field(default_factory=list, description="The district's sites/schools.")
 

@@ -7,15 +7,21 @@ Steps run in order.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
-from .base import Lifecycle, Metadata, Model, Name
+from .base import Lifecycle, Metadata, Model, Name, expects, unique
 
 MappingType = Literal["import-school", "import-student", "export-student"]
 DATE_FORMAT_PATTERN = r"^(YYYY|YY|MM|M|DD|D|[-/. ])+$"
+DATE_FORMAT_EXPECTED = (
+    "a date format of the tokens YYYY YY MM M DD D and the separators - / . and space, "
+    "e.g. MM/DD/YYYY"
+)
 ISO_DATE_FORMAT = "YYYY-MM-DD"
+TARGET_FIELD_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$"
 
 
 class NoArgs(Model):
@@ -27,12 +33,21 @@ class DateArgs(Model):
         alias="from",
         pattern=DATE_FORMAT_PATTERN,
         description="Source format from the tokens YYYY YY MM M DD D and - / . space.",
+        json_schema_extra=expects(DATE_FORMAT_EXPECTED),
     )
-    to: str = Field(default=ISO_DATE_FORMAT, pattern=DATE_FORMAT_PATTERN)
+    to: str = Field(
+        default=ISO_DATE_FORMAT,
+        pattern=DATE_FORMAT_PATTERN,
+        json_schema_extra=expects(DATE_FORMAT_EXPECTED),
+    )
 
 
 class TodayArgs(Model):
-    format: str = Field(default=ISO_DATE_FORMAT, pattern=DATE_FORMAT_PATTERN)
+    format: str = Field(
+        default=ISO_DATE_FORMAT,
+        pattern=DATE_FORMAT_PATTERN,
+        json_schema_extra=expects(DATE_FORMAT_EXPECTED),
+    )
 
 
 class ValueInputArgs(Model):
@@ -79,6 +94,7 @@ class PhoneNumberArgs(Model):
         default="(XXX) XXX-XXXX",
         pattern=r"^[X0-9()+. -]*X[X0-9()+. -]*$",
         description="Each X takes the next digit.",
+        json_schema_extra=expects("a phone format in which each X takes the next digit, e.g. (XXX) XXX-XXXX"),
     )
 
 
@@ -91,9 +107,7 @@ class EnrollSchoolYearArgs(Model):
 
 
 class MatchCodes(Model):
-    table: dict[str, str] = Field(
-        description="Source value -> target code.", json_schema_extra={"minProperties": 1}
-    )
+    table: dict[str, str] = Field(min_length=1, description="Source value -> target code.")
     default: str | None = Field(default=None, description="Code for values not in the table.")
 
 
@@ -117,6 +131,14 @@ class Transformation(Model):
     enroll_school_year: EnrollSchoolYearArgs | None = None
     match_codes: MatchCodes | None = None
     transliterate: NoArgs | None = None
+
+    @model_validator(mode="after")
+    def _one_step(self) -> Transformation:
+        # The schema says this with minProperties/maxProperties.
+        given = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("a transformation step has exactly one key, the transformation's name")
+        return self
 
 
 TRANSFORMATIONS: tuple[str, ...] = tuple(
@@ -148,8 +170,23 @@ class FieldMappingSpec(Model):
     )
     fields: dict[str, FieldMap] = Field(
         description="Target field (e.g. students.fname) -> how it is mapped.",
-        json_schema_extra={"propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$"}},
+        json_schema_extra={
+            "propertyNames": {
+                "pattern": TARGET_FIELD_PATTERN,
+                "x-intcfg-expected": "a target field, table.field (e.g. students.fname)",
+            }
+        },
     )
+
+    _unique_samples = field_validator("sample_students")(unique)
+
+    @field_validator("fields")
+    @classmethod
+    def _target_names(cls, fields: dict[str, FieldMap]) -> dict[str, FieldMap]:
+        bad = [name for name in fields if not re.search(TARGET_FIELD_PATTERN, name)]
+        if bad:
+            raise ValueError(f"not target field names (table.field): {', '.join(map(repr, bad))}")
+        return fields
 
 
 class FieldMapping(Model):

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from .. import defaults
 from .assessment import RotationPolicy
-from .base import Model, Name, SecretRef
+from .base import NAME_EXPECTED, NAME_PATTERN, Model, Name, SecretRef, expects
 
 
 class Live(Model):
@@ -14,13 +14,26 @@ class Live(Model):
         default=defaults.LIVE_URL,
         pattern=r"^(sim://.*|https?://[^\s/?#@]+(/[^\s]*)?)$",
         description="sim:// (in-process simulator, optional sim://PATH) or the admin API's URL.",
+        json_schema_extra=expects("sim:// or the admin API's http(s) URL, e.g. https://admin.example.org"),
     )
     token: SecretRef | None = Field(default=None, description="Admin API bearer token.")
 
 
 class CredentialAge(Model):
     default: RotationPolicy = RotationPolicy(warn_days=defaults.WARN_DAYS, max_days=defaults.MAX_DAYS)
-    districts: dict[Name, RotationPolicy] = Field(default_factory=dict)
+    districts: dict[Name, RotationPolicy] = Field(
+        default_factory=dict,
+        description="District id -> its own policy.",
+        # pydantic writes the key pattern as patternProperties, which lets any other key
+        # through; propertyNames rejects it, as the model does.
+        json_schema_extra={
+            "propertyNames": {
+                "pattern": NAME_PATTERN,
+                "maxLength": 63,
+                "x-intcfg-expected": "a district id: " + NAME_EXPECTED,
+            }
+        },
+    )
 
 
 class Policies(Model):
@@ -32,7 +45,11 @@ class Limits(Model):
 
 
 class Audit(Model):
-    branch: str = Field(default=defaults.AUDIT_BRANCH, pattern=r"^[A-Za-z0-9._/-]+$")
+    branch: str = Field(
+        default=defaults.AUDIT_BRANCH,
+        pattern=r"^[A-Za-z0-9._/-]+$",
+        json_schema_extra=expects("a git branch name of letters, digits and . _ / -, e.g. intcfg/audit"),
+    )
 
 
 class Settings(Model):

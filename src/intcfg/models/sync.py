@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
-from .base import Lifecycle, Metadata, Model, Name, SecretRef, url_field
+from .base import Lifecycle, Metadata, Model, Name, SecretRef, unique, url_field
 
 Vendor = Literal["powerschool", "aeries", "skyward"]
 VENDORS: tuple[str, ...] = ("powerschool", "aeries", "skyward")
@@ -67,6 +67,18 @@ class SyncConnectionSpec(Model):
         description="Sites of the district assigned to this connection (Bulk Action allowed).",
         json_schema_extra={"uniqueItems": True},
     )
+
+    _unique_schools = field_validator("schools")(unique)
+
+    @model_validator(mode="after")
+    def _vendor_block(self) -> SyncConnectionSpec:
+        # The schema says this with the allOf/if/then of _vendor_block_rule.
+        if getattr(self, self.vendor) is None:
+            raise ValueError(f"a {self.vendor} connection needs its {self.vendor} block")
+        others = [v for v in VENDORS if v != self.vendor and getattr(self, v) is not None]
+        if others:
+            raise ValueError(f"{', '.join(others)} credentials do not belong to a {self.vendor} connection")
+        return self
 
 
 class SyncConnection(Model):
