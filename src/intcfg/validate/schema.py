@@ -48,6 +48,16 @@ def type_name(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
+def _expected(sub: dict[str, Any]) -> str:
+    """The form a pattern asks for, in words (the models write it as x-intcfg-expected)."""
+    text = sub.get("x-intcfg-expected") or f"a value matching {sub.get('pattern', '')}"
+    return str(text).rstrip(".")
+
+
 def show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -145,6 +155,16 @@ class _Translator:
         )
 
     def on_AdditionalProperties(self, path: Path, kind: Any, sub: dict[str, Any], secret: bool) -> list[Finding]:
+        if secret:
+            # `password: {hunter2}` is YAML for {hunter2: null}: the key is the secret.
+            return [
+                self.finding(
+                    "INTCFG-E110",
+                    path,
+                    f"{_field(path)} is a secret reference and takes only env or file, "
+                    "e.g. {env: NAME} (the other keys are not shown)",
+                )
+            ]
         allowed = ", ".join(sorted(sub.get("properties", {}))) or "none"
         return [
             self.finding(
@@ -192,7 +212,8 @@ class _Translator:
             self.finding(
                 "INTCFG-E104",
                 path,
-                f"{_field(path)} must be a {' or '.join(expected)}, not a {type_name(value)}{shown}",
+                f"{_field(path)} must be {' or '.join(map(_a, expected))}, "
+                f"not {_a(type_name(value))}{shown}",
             )
         ]
 
@@ -251,23 +272,27 @@ class _Translator:
                     f"Got {show(self.value(path))}; expected https://host/path",
                 )
             ]
-        expected = sub.get("description") or f"the pattern {sub.get('pattern', kind.pattern)}"
         return [
             self.finding(
                 "INTCFG-E108",
                 path,
-                f"{_field(path)} is {show(self.value(path))}; expected {expected.rstrip('.')}",
+                f"{_field(path)} is {show(self.value(path))}; expected {_expected(sub)}",
             )
         ]
 
     def on_PropertyNames(self, path: Path, kind: Any, sub: dict[str, Any], secret: bool) -> list[Finding]:
-        pattern = sub.get("propertyNames", {}).get("pattern", "")
-        bad = [k for k in self.value(path) if pattern and not _matches(pattern, k)]
+        names = sub.get("propertyNames", {})
+        pattern, limit = names.get("pattern", ""), names.get("maxLength")
+        bad = [
+            k
+            for k in self.value(path)
+            if (pattern and not _matches(pattern, k)) or (limit is not None and len(k) > limit)
+        ]
         return [
             self.finding(
                 "INTCFG-E108",
                 path + (k,),
-                f"{k!r} is not a target field name; expected table.field (e.g. students.fname)",
+                f"{show(k)} is not a valid key of {_field(path)}; expected {_expected(names)}",
                 key=True,
             )
             for k in bad
