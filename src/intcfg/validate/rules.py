@@ -239,10 +239,20 @@ def one_per_connection(g: Graph) -> Iterator[Finding]:
                 seen[key] = doc
 
 
+def _declared_mappings(g: Graph) -> set[tuple[str, Any, Any]]:
+    # Every FieldMapping, schema-valid or not: a typo in a mapping is reported there,
+    # not again as "no mapping" on each of its schedules.
+    out = set()
+    for doc in g.all_docs:
+        key = identity(doc)
+        spec = doc.data.get("spec") if key is not None and key[0] == "FieldMapping" else None
+        if isinstance(spec, dict):
+            out.add((key[1], spec.get("connection"), spec.get("type")))  # type: ignore[index]
+    return out
+
+
 def schedules(g: Graph) -> Iterator[Finding]:
-    mapped = {
-        (_district(d), d.data["spec"]["connection"], d.data["spec"]["type"]) for d in g.by_kind["FieldMapping"]
-    }
+    mapped = _declared_mappings(g)
     for doc in g.by_kind["Schedule"]:
         spec = doc.data["spec"]
         conn = _connection(g, doc)
@@ -331,9 +341,11 @@ def url_problem(url: str) -> str | None:
     try:
         host, port = parts.hostname, parts.port
     except ValueError:
-        return "The API URL needs to be a valid URL string (bad port)."
-    if not host or (port is not None and not 0 < port < 65536):
-        return "The API URL needs to be a valid URL string."
+        return "The API URL needs to be a valid URL string. Its port must be a number 1..65535"
+    if not host:
+        return "The API URL needs to be a valid URL string. It has no host"
+    if port is not None and not 0 < port < 65536:
+        return f"The API URL needs to be a valid URL string. Its port must be 1..65535, not {port}"
     if parts.scheme != "https" and not _is_loopback(host):
         return "credentials may only travel over HTTPS (http is allowed for loopback hosts only)"
     return None
@@ -466,21 +478,31 @@ def _merged(g: Graph, base: Document, override: Document, kind: str, site: str) 
         return base, ("spec", *path)
 
     scope = f"site {site!r} of {kind} {base.data['metadata']['name']!r}:"
-    for f in schema.check_spec(kind, merged, lambda p, key: locate(p)):
-        yield Finding(
+    problems = [
+        Finding(
             f.location,
             "INTCFG-E213" if f.rule == "INTCFG-E199" else f.rule,
             f"{scope} {f.message} (base: {base.locate(('metadata', 'name'))})",
             f.severity,
             f.json_path,
         )
-    if not isinstance(merged, dict):
-        return
+        for f in schema.check_spec(kind, merged, lambda p, key: locate(p))
+    ]
+    yield from problems
+    if kind == "StateAssessmentIntegration":
+        yield from _own_rotation_date(override, patch, scope)
+    if problems:
+        return  # the rules below trust the merged spec's shape
     for f in _url_findings(base, kind, merged, locate):
         if f.location.file == override.file:
             yield f
-    if kind != "StateAssessmentIntegration":
-        return
+    if kind == "StateAssessmentIntegration" and (
+        set_by_patch(patch, ("credentialsRotated",)) or set_by_patch(patch, ("rotationPolicy",))
+    ):
+        yield from _credential_age(g, base, merged, locate, f"site {site!r}")
+
+
+def _own_rotation_date(override: Document, patch: dict[str, Any], scope: str) -> Iterator[Finding]:
     new_credentials = [k for k in ("username", "secretKey") if k in patch]
     if new_credentials and "credentialsRotated" not in patch:
         yield _at(
@@ -492,8 +514,6 @@ def _merged(g: Graph, base: Document, override: Document, kind: str, site: str) 
             "add credentialsRotated to the patch",
             key=True,
         )
-    if set_by_patch(patch, ("credentialsRotated",)) or set_by_patch(patch, ("rotationPolicy",)):
-        yield from _credential_age(g, base, merged, locate, f"site {site!r}")
 
 
 # -- field mappings --------------------------------------------------------------------
