@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +94,15 @@ def github(report: Report, colour: bool = False, version: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def _artifact(file: str) -> dict[str, str]:
+    # SARIF wants URI references: a file named "a b%.yaml" is "a%20b%25.yaml". Paths
+    # outside the working directory are shown absolute, so they get a file: URI.
+    path = file.replace("\\", "/")
+    if path.startswith("/"):
+        return {"uri": "file://" + urllib.parse.quote(path)}
+    return {"uri": urllib.parse.quote(path), "uriBaseId": "%SRCROOT%"}
+
+
 def sarif(report: Report, colour: bool = False, version: str = "") -> str:
     rule_ids = list(RULES)
     rules = [
@@ -120,7 +130,7 @@ def sarif(report: Report, colour: bool = False, version: str = "") -> str:
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": loc.file.replace("\\", "/"), "uriBaseId": "%SRCROOT%"},
+                            "artifactLocation": _artifact(loc.file),
                             "region": region,
                         }
                     }
