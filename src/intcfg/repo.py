@@ -115,7 +115,11 @@ def expand(paths: list[Path], settings: RepoSettings, root: Path | None) -> list
     """Files named by the user: files as given, directories searched like the repository."""
     out: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and root is not None:
+            # include/exclude are relative to the repository root, not to the folder named.
+            inside = path.resolve()
+            out.extend(f for f in discover(root, settings) if inside == f.parent or inside in f.parents)
+        elif path.is_dir():
             out.extend(discover(path, settings))
         elif path.exists():
             out.append(path)
