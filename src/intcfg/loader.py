@@ -9,6 +9,7 @@ secret or touches the network.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from typing import Any, NamedTuple
@@ -47,19 +48,62 @@ _SCALAR_TAGS = {
     _TIMESTAMP,
 }
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_TAGS: dict[str, str] = {}
+_TAGS_LIMIT = 65_536
+
+
+class _Composer(_Loader):  # type: ignore[misc,valid-type]
+    """libyaml's composer, with the tag of each plain scalar looked up once per text.
+
+    The C composer asks Python for the tag of every scalar and walks the (empty) path
+    resolvers at every node: a quarter of the compose time. For a plain scalar the answer
+    depends on its text alone, since the safe loader has no path resolvers.
+    """
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = _TAGS.get(value)
+            if tag is None:
+                if len(_TAGS) >= _TAGS_LIMIT:
+                    _TAGS.clear()
+                tag = _TAGS[value] = _Loader.resolve(self, kind, value, implicit)
+            return tag
+        return _Loader.resolve(self, kind, value, implicit)  # type: ignore[no-any-return]
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+assert not _Loader.yaml_path_resolvers, "the tag cache assumes no path resolvers"
 _TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels is not supported; flatten the structure"
 
 
 class Document:
-    """One YAML document of a file: its data, and the node tree to locate paths in."""
+    """One YAML document of a file: its data, and the node tree to locate paths in.
 
-    __slots__ = ("file", "index", "data", "node")
+    Given ``text`` (the whole file) instead of ``node``, the tree is composed only if a
+    location is asked for: most documents never need one, and trees are most of the memory.
+    """
 
-    def __init__(self, file: str, index: int, data: Any, node: yaml.Node | None = None) -> None:
+    __slots__ = ("file", "index", "data", "_node", "text")
+
+    def __init__(
+        self, file: str, index: int, data: Any, node: yaml.Node | None = None, text: str | None = None
+    ) -> None:
         self.file = file
         self.index = index
         self.data = data
-        self.node = node
+        self._node = node
+        self.text = text
+
+    @property
+    def node(self) -> yaml.Node | None:
+        if self._node is None and self.text is not None:
+            self._node = _composed(self.text)[self.index]
+        return self._node
 
     def __repr__(self) -> str:
         return f"Document({self.file!r}, {self.index})"
@@ -275,7 +319,7 @@ def load_text(file: str, text: str) -> LoadedFile:
     documents: list[Document] = []
     findings: list[Finding] = []
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        nodes = list(yaml.compose_all(text, Loader=_Composer))
     except yaml.YAMLError as e:
         return LoadedFile(file, [], [_syntax_finding(file, text, e)])
     except RecursionError:  # pragma: no cover - guarded by _too_deep
@@ -296,10 +340,16 @@ def load_text(file: str, text: str) -> LoadedFile:
             findings.append(Finding(where, refusal.rule, refusal.message))
             continue
         findings.extend(builder.findings)
-        documents.append(Document(file, index, data, node))
+        documents.append(Document(file, index, data, node, text))
     if not nodes:
         findings.append(Finding(Location(file), "INTCFG-W001", "the file has no YAML documents", "warning"))
     return LoadedFile(file, documents, findings)
+
+
+@functools.lru_cache(maxsize=8)
+def _composed(text: str) -> list[yaml.Node | None]:
+    # Only for texts that composed before, so this cannot fail.
+    return list(yaml.compose_all(text, Loader=_Composer))
 
 
 def _is_empty(node: yaml.Node) -> bool:
