@@ -47,6 +47,23 @@ class RepoSettings(NamedTuple):
     def rotation_policy(self, district: str) -> tuple[int, int]:
         return self.district_policies.get(district, (self.warn_days, self.max_days))
 
+    @property
+    def audit_branch(self) -> str:
+        return str(_dig(self.raw, "audit").get("branch") or defaults.AUDIT_BRANCH)
+
+    @property
+    def live_url(self) -> str:
+        return str(_dig(self.raw, "live").get("url") or defaults.LIVE_URL)
+
+    @property
+    def live_token(self) -> dict[str, str] | None:
+        token = _dig(self.raw, "live").get("token")
+        return token if isinstance(token, dict) else None
+
+    @property
+    def safety(self) -> dict[str, Any]:
+        return _dig(self.raw, "safety")
+
 
 def _dig(data: Any, *keys: str) -> dict[str, Any]:
     for key in keys:

@@ -52,6 +52,16 @@ class Audit(Model):
     )
 
 
+class Safety(Model):
+    """Plans above these thresholds need --force (octoDNS-style safety)."""
+
+    max_deletes: int = Field(default=10, ge=0, description="Deletes in one apply, all districts.")
+    max_delete_ratio: float = Field(
+        default=0.3, ge=0, le=1, description="Share of a district's managed objects one apply may delete."
+    )
+    max_changes: int = Field(default=1000, ge=1, description="Creates, updates and deletes in one apply.")
+
+
 class Settings(Model):
     """The repository's settings, ``intcfg.yaml`` at its root."""
 
@@ -66,3 +76,4 @@ class Settings(Model):
     audit: Audit = Audit()
     policies: Policies = Policies()
     limits: Limits = Limits()
+    safety: Safety = Safety()
