@@ -95,8 +95,19 @@ def generate() -> dict[str, dict[str, Any]]:
     return out
 
 
+def _sorted(node: Any, names: bool = False) -> Any:
+    # Keywords sorted for stable diffs; the names under "properties" keep the models'
+    # field order, which `intcfg fmt` uses as the canonical key order.
+    if isinstance(node, list):
+        return [_sorted(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    keys = list(node) if names else sorted(node)
+    return {k: _sorted(node[k], names=not names and k == "properties") for k in keys}
+
+
 def render(schema: dict[str, Any]) -> str:
-    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+    return json.dumps(_sorted(schema), indent=2) + "\n"
 
 
 def write(directory: Path) -> list[Path]:
