@@ -234,7 +234,9 @@ def _fetch(repo: git.Repo, branch: str, remote: str) -> None:
     if remote not in [r.name for r in repo.remotes]:
         return
     with contextlib.suppress(git.GitCommandError):  # the branch may not exist remotely yet
-        repo.git.fetch(remote, f"refs/heads/{branch}:refs/heads/{branch}")
+        # The remote's audit branch is the truth: every apply that pushes holds the lease,
+        # so a local commit the remote lacks was never published and must not win.
+        repo.git.fetch(remote, f"+refs/heads/{branch}:refs/heads/{branch}")
 
 
 @contextlib.contextmanager
@@ -261,3 +263,81 @@ def lock(root: Path, timeout: float) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# -- the lease: one reconciler at a time across machines ---------------------------------
+
+LEASE_REF = "refs/heads/intcfg/lease"
+
+
+class Lease(NamedTuple):
+    commit: str
+    holder: str
+    expires: float  # epoch seconds
+
+
+def _remote_ref(repo: git.Repo, remote: str, ref: str) -> str | None:
+    out = repo.git.ls_remote(remote, ref)
+    return out.split()[0] if out.strip() else None
+
+
+def _lease_of(repo: git.Repo, remote: str, sha: str) -> Lease | None:
+    with contextlib.suppress(git.GitCommandError):
+        repo.git.fetch(remote, sha)
+    try:
+        text = repo.git.log("-1", "--format=%(trailers:key=Intcfg-Lease-Expires,valueonly)%n%(trailers:key=Intcfg-Actor,valueonly)", sha)
+    except git.GitCommandError:
+        return None
+    expires, _, holder = text.partition("\n")
+    try:
+        return Lease(sha, holder.strip(), float(expires.strip()))
+    except ValueError:
+        return None
+
+
+def acquire_lease(root: Path, actor: str, ttl: float, timeout: float, remote: str = "origin") -> Lease:
+    """Take the lease on the remote (compare-and-swap push), waiting for a live holder.
+
+    A lease expires by itself after ``ttl`` seconds, so a reconciler that died does not
+    block the others for longer than that.
+    """
+    deadline = time.monotonic() + timeout
+    with contextlib.closing(_repo(root)) as repo:
+        while True:
+            current = _remote_ref(repo, remote, LEASE_REF)
+            held = _lease_of(repo, remote, current) if current else None
+            if held is None or held.expires <= time.time():
+                lease = _try_lease(repo, remote, current, actor, ttl)
+                if lease is not None:
+                    return lease
+            elif time.monotonic() >= deadline:
+                raise AuditError(
+                    f"another reconciler ({trailer(held.holder)}) holds the lease until "
+                    f"{time.strftime('%H:%M:%S', time.gmtime(held.expires))} UTC; waited {timeout:g}s"
+                )
+            if time.monotonic() >= deadline:
+                raise AuditError(f"could not take the lease within {timeout:g}s (others kept taking it)")
+            time.sleep(1.0)
+
+
+def _try_lease(repo: git.Repo, remote: str, current: str | None, actor: str, ttl: float) -> Lease | None:
+    expires = time.time() + ttl
+    text = f"intcfg lease\n\nIntcfg-Lease-Expires: {expires:.0f}\nIntcfg-Actor: {trailer(actor)}\n"
+    empty_tree = repo.git.hash_object("-t", "tree", "-w", "/dev/null")
+    sha = _commit_tree(repo, empty_tree, [], text)
+    try:
+        repo.git.push(f"--force-with-lease={LEASE_REF}:{current or ''}", remote, f"{sha}:{LEASE_REF}")
+    except git.GitCommandError:
+        return None  # someone else took it between our look and our push
+    return Lease(sha, actor, expires)
+
+
+def release_lease(root: Path, lease: Lease, remote: str = "origin") -> None:
+    """Give the lease back, unless it has already passed to someone else."""
+    with contextlib.closing(_repo(root)) as repo, contextlib.suppress(git.GitCommandError):
+        repo.git.push(f"--force-with-lease={LEASE_REF}:{lease.commit}", remote, f":{LEASE_REF}")
+
+
+def has_remote(root: Path, remote: str = "origin") -> bool:
+    with contextlib.closing(_repo(root)) as repo:
+        return remote in [r.name for r in repo.remotes]

@@ -153,3 +153,36 @@ def test_record_is_json_with_sorted_keys(repo: Path) -> None:
     sha = audit.write(repo, BRANCH, None, a_commit({}))
     record = json.loads(git(repo, "show", f"{sha}:records/20261122T101500Z-0123456789ab.json"))
     assert record == {"format": "intcfg-audit", "results": []}
+
+
+def _clones(tmp_path: Path) -> tuple[Path, Path]:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    seed = tmp_path / "seed"
+    git(tmp_path, "init", "-q", "-b", "main", str(seed))
+    git(seed, "commit", "-q", "--allow-empty", "-m", "config")
+    git(seed, "push", "-q", str(remote), "main")
+    a, b = tmp_path / "a", tmp_path / "b"
+    git(tmp_path, "clone", "-q", str(remote), str(a))
+    git(tmp_path, "clone", "-q", str(remote), str(b))
+    return a, b
+
+
+def test_the_lease_admits_one_reconciler_at_a_time(tmp_path: Path) -> None:
+    a, b = _clones(tmp_path)
+    held = audit.acquire_lease(a, "job-a", ttl=300, timeout=5)
+    with pytest.raises(AuditError, match=r"another reconciler \(job-a\) holds the lease until .* UTC; waited 0s"):
+        audit.acquire_lease(b, "job-b", ttl=300, timeout=0)
+    audit.release_lease(a, held)
+    taken = audit.acquire_lease(b, "job-b", ttl=300, timeout=5)
+    assert taken.holder == "job-b"
+    # A release by a former holder does not free someone else's lease.
+    audit.release_lease(a, held)
+    with pytest.raises(AuditError, match="job-b"):
+        audit.acquire_lease(a, "job-a", ttl=300, timeout=0)
+
+
+def test_an_expired_lease_is_taken_over(tmp_path: Path) -> None:
+    a, b = _clones(tmp_path)
+    audit.acquire_lease(a, "crashed-job", ttl=-1, timeout=5)
+    assert audit.acquire_lease(b, "job-b", ttl=300, timeout=5).holder == "job-b"
