@@ -95,10 +95,13 @@ def _field(path: Path) -> str:
 
 def _yaml11_surprise(node: yaml.Node | None, value: Any) -> str | None:
     if isinstance(node, yaml.ScalarNode) and not node.style and not isinstance(value, str):
-        kind = {bool: "boolean", int: "integer", float: "number", type(None): "null"}.get(type(value))
-        shown = "null" if value is None else str(value).lower() if isinstance(value, bool) else repr(value)
+        if value is None:
+            read_as = "null"
+        else:
+            kind = {bool: "boolean", int: "integer", float: "number"}.get(type(value), type_name(value))
+            read_as = f"the {kind} {str(value).lower() if isinstance(value, bool) else repr(value)}"
         return (
-            f"the unquoted value {node.value!r} was read as the {kind} {shown} (YAML 1.1), "
+            f"the unquoted value {node.value!r} was read as {read_as} (YAML 1.1), "
             f"but a string is expected here: quote it, e.g. \"{node.value}\""
         )
     return None
