@@ -376,6 +376,15 @@ def _parse_date(text: str) -> dt.date | None:
         return None
 
 
+def rotation_policy(settings: RepoSettings, district: str, spec: dict[str, Any]) -> tuple[int, int]:
+    """(warnDays, maxDays) of an ETS spec: its own rotationPolicy (for a site, the merged
+    one), else intcfg.yaml's policy for the district, else its default, else 80/90."""
+    policy = spec.get("rotationPolicy")
+    if isinstance(policy, dict) and isinstance(policy.get("warnDays"), int) and isinstance(policy.get("maxDays"), int):
+        return policy["warnDays"], policy["maxDays"]
+    return settings.rotation_policy(district)
+
+
 def _credential_age(
     g: Graph, doc: Document, spec: dict[str, Any], locate: Callable[[Path], tuple[Document, Path]], scope: str
 ) -> Iterator[Finding]:
@@ -390,14 +399,10 @@ def _credential_age(
     if rotated > g.today:
         yield _at(where, path, "INTCFG-E218", f"credentialsRotated {rotated_text} lies in the future (today is {g.today})")
         return
-    policy = spec.get("rotationPolicy")
-    if isinstance(policy, dict) and isinstance(policy.get("warnDays"), int) and isinstance(policy.get("maxDays"), int):
-        warn, limit = policy["warnDays"], policy["maxDays"]
-        if warn >= limit:
-            pw, pp = locate(("rotationPolicy", "warnDays"))
-            yield _at(pw, pp, "INTCFG-E221", f"warnDays ({warn}) must be less than maxDays ({limit})")
-    else:
-        warn, limit = g.settings.rotation_policy(_district(doc))
+    warn, limit = rotation_policy(g.settings, _district(doc), spec)
+    if "rotationPolicy" in spec and warn >= limit:
+        pw, pp = locate(("rotationPolicy", "warnDays"))
+        yield _at(pw, pp, "INTCFG-E221", f"warnDays ({warn}) must be less than maxDays ({limit})")
     age = (g.today - rotated).days
     due = rotated + dt.timedelta(days=limit)
     if age >= limit:
