@@ -47,14 +47,18 @@ _RESOURCE_KINDS = {
 }
 
 
-def load_repository(start: Path | None = None) -> Repository:
-    """The valid repository containing ``start``; raises InvalidConfig when it does not validate."""
+def load_repository(start: Path | None = None, tolerate: frozenset[str] = frozenset()) -> Repository:
+    """The valid repository containing ``start``; raises InvalidConfig when it does not validate.
+
+    Errors of the rules in ``tolerate`` do not count (``intcfg expiries`` must list
+    expired credentials, which validate reports as errors).
+    """
     start = (start or Path.cwd()).resolve()
     root = find_root(start)
     if root is None:
         raise ConfigError(f"no {defaults.SETTINGS_FILE} in {start} or above: run intcfg inside a config repository")
     report = validate(None, cwd=root) if start == root else validate([root])
-    if not report.ok():
+    if any(f.is_error and f.rule not in tolerate for f in report.findings):
         raise InvalidConfig(report)
     settings_doc = load_file(str(root / defaults.SETTINGS_FILE))
     settings = RepoSettings.from_data(settings_doc.documents[0].data if settings_doc.documents else None)
