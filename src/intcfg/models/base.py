@@ -46,6 +46,9 @@ class Model(BaseModel):
         frozen=True,
         alias_generator=to_camel,
         populate_by_name=True,
+        # No coercion: the published schemas reject "443" where an integer is expected,
+        # and so does the model.
+        strict=True,
         # A validation error must not echo its input: it may be a secret pasted into
         # the wrong field.
         hide_input_in_errors=True,
