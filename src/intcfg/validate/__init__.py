@@ -35,7 +35,15 @@ class _Checked(NamedTuple):
     findings: list[Finding]
 
 
-def _display(path: Path) -> str:
+def _display(path: Path, cwd: str = "") -> str:
+    """``path`` as findings name it: relative to the working directory when inside it.
+
+    ``cwd`` (the working directory and a separator) lets absolute, normalised paths under
+    it skip os.path.relpath (15 us a file, 60 ms on 4,000 files).
+    """
+    text = str(path)
+    if cwd and text.startswith(cwd) and not text.startswith("..", len(cwd)):
+        return text[len(cwd) :]
     try:
         rel = os.path.relpath(path)
     except ValueError:  # another drive on Windows
@@ -96,7 +104,8 @@ def _validate(paths: list[Path] | None, cwd: Path | None, processes: int | None)
         files = discover(root, settings)
         wanted = None
     shown: set[str] = set()
-    names = tuple(_display(f) for f in files)
+    here = os.path.join(os.getcwd(), "")
+    names = tuple(_display(f, here) for f in files)
     count = _processes(len(names)) if processes is None else max(1, min(processes, len(names)))
     docs: list[Document] = []
     valid: list[Document] = []
@@ -109,7 +118,7 @@ def _validate(paths: list[Path] | None, cwd: Path | None, processes: int | None)
                 valid.append(doc)
     findings.extend(rules.run(settings, valid, docs))
     if wanted is not None:
-        shown = {_display(p) for p in wanted}
+        shown = {_display(p, here) for p in wanted}
         findings = [f for f in findings if f.location.file in shown]
     findings.extend(settings_findings)
     shown_names = names if wanted is None else tuple(n for n in names if n in shown)
