@@ -1,0 +1,242 @@
+"""The validation benchmark: intcfg validate against check-jsonschema, same documents.
+
+    .venv/bin/python bench/run.py            (or: make bench)
+
+Generates (a) a 5-file repository, validated as a pre-commit hook would (file names as
+arguments), and (b) a 2,000-file repository, validated whole; times the real console
+scripts as subprocesses and prints medians, ratios and the goals. See bench/README.md.
+The exit status is 0 whenever the measurement ran, whether or not a goal was met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import NamedTuple
+
+import gen
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+INTCFG = str(BIN / "intcfg")
+CHECK_JSONSCHEMA = str(BIN / "check-jsonschema")
+SCHEMA = str(ROOT / "schemas" / "any.json")
+FLOOR_RUNS = 7
+
+
+class Case(NamedTuple):
+    key: str
+    what: str
+    files: int
+    seed: int
+    runs: int
+    goal: float
+    hook: bool  # pass the file names, as pre-commit does; else validate the whole repository
+
+    @property
+    def title(self) -> str:
+        return f"{self.files:,} files, {self.what}"
+
+
+CASES = (
+    Case("a", "as a pre-commit hook", 5, 1, 5, 0.33, True),
+    Case("b", "the whole repository", 2000, 2, 3, 0.25, False),
+)
+
+
+class Repo(NamedTuple):
+    root: Path
+    files: list[str]  # relative to root
+    documents: int
+    size: int
+
+
+def environment() -> dict[str, str]:
+    """The subprocesses' environment: bytecode caches on (as installed), a fixed clock."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "INTCFG_VALIDATE_PROCESSES")}
+    env["INTCFG_TODAY"] = gen.TODAY
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def split(repo: Path, dest: Path) -> Repo:
+    """The same documents, one per file: check-jsonschema reads one document per file."""
+    shutil.copy(repo / "intcfg.yaml", dest / "intcfg.yaml")
+    files = []
+    for path in sorted(repo.rglob("*.yaml")):
+        if path.name == "intcfg.yaml":
+            continue
+        docs = re.split(r"^---\n", path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        for i, doc in enumerate(docs, start=1):
+            rel = path.relative_to(repo)
+            name = rel if len(docs) == 1 else rel.with_name(f"{rel.stem}-{i}.yaml")
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            (dest / name).write_text(doc, encoding="utf-8")
+            files.append(str(name))
+    return Repo(dest, files, len(files), sum((dest / f).stat().st_size for f in files))
+
+
+def build(case: Case, tmp: Path) -> tuple[Repo, Repo]:
+    root = tmp / f"{case.key}-repo"
+    paths = gen.generate(root, case.files, case.seed)
+    texts = [p.read_text(encoding="utf-8") for p in paths]
+    repo = Repo(
+        root,
+        [str(p.relative_to(root)) for p in paths],
+        sum(len(re.findall(r"^---\n", t, flags=re.MULTILINE)) + 1 for t in texts),
+        sum(len(t.encode()) for t in texts),
+    )
+    single = tmp / f"{case.key}-one-document-per-file"
+    single.mkdir()
+    return repo, split(root, single)
+
+
+def intcfg_command(case: Case, repo: Repo) -> list[str]:
+    return [INTCFG, "validate", *repo.files] if case.hook else [INTCFG, "validate"]
+
+
+def cj_command(repo: Repo) -> list[str]:
+    return [CHECK_JSONSCHEMA, "--schemafile", SCHEMA, *repo.files]
+
+
+def verify(command: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
+    """Run once (this also writes the bytecode caches) and insist on a clean success."""
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    clean = done.returncode == 0 and (command[0] != INTCFG or done.stdout.startswith("0 errors, 0 warnings"))
+    if not clean:
+        raise SystemExit(
+            f"bench: {what} did not succeed cleanly (exit {done.returncode}), so a timing would "
+            f"mean nothing:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
+
+
+def wall_ms(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
+    return (time.perf_counter() - start) * 1000
+
+
+def medians(commands: dict[str, tuple[list[str], Path, dict[str, str]]], runs: int) -> dict[str, float]:
+    """Median wall time of each command; the commands take turns, so drift hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (command, cwd, env) in commands.items():
+            times[name].append(wall_ms(command, cwd, env))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def header() -> list[str]:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return [
+        f"date {time.strftime('%Y-%m-%d')}; {platform.system()} {platform.machine()}, {cores} cores; "
+        f"Python {platform.python_version()}",
+        f"intcfg {version('intcfg')}, check-jsonschema {version('check-jsonschema')}, "
+        f"PyYAML {version('PyYAML')}, jsonschema-rs {version('jsonschema-rs')}",
+        "subprocesses run without PYTHONDONTWRITEBYTECODE, after a warm-up run that wrote the "
+        "bytecode caches; wall time of the console scripts, median of the runs shown",
+    ]
+
+
+Row = tuple[str, float, float, float | None]  # case, intcfg ms, check-jsonschema ms, goal
+
+
+def run_case(case: Case, tmp: Path, env: dict[str, str]) -> list[Row]:
+    repo, single = build(case, tmp)
+    commands = {
+        "intcfg": (intcfg_command(case, repo), repo.root, env),
+        "intcfg-single": (intcfg_command(case, single), single.root, env),
+        "cj": (cj_command(single), single.root, env),
+    }
+    if not case.hook:
+        commands["intcfg-1p"] = (intcfg_command(case, repo), repo.root, {**env, "INTCFG_VALIDATE_PROCESSES": "1"})
+    for name, (command, cwd, cmd_env) in commands.items():
+        verify(command, cwd, cmd_env, f"{name} on case ({case.key})")
+    print(
+        f"({case.key}) {case.title}: {len(repo.files)} files, {repo.documents} documents, "
+        f"{repo.size / 1e6:.2f} MB; check-jsonschema reads the same documents as "
+        f"{len(single.files)} one-document files (it cannot read multi-document YAML)"
+    )
+    t = medians(commands, case.runs)
+    rows: list[Row] = [
+        (f"({case.key}) {case.title}", t["intcfg"], t["cj"], case.goal),
+        (f"({case.key}) same, one document per file", t["intcfg-single"], t["cj"], case.goal),
+    ]
+    if "intcfg-1p" in t:
+        rows.append((f"({case.key}) intcfg in one process", t["intcfg-1p"], t["cj"], None))
+    return rows
+
+
+def missed(row: Row) -> bool:
+    return row[3] is not None and row[1] / row[2] > row[3]
+
+
+def table(rows: list[Row]) -> list[str]:
+    out = [f"{'case':<46} {'intcfg ms':>10} {'check-jsonschema ms':>20} {'ratio':>6} {'goal':>6}  result"]
+    for row in rows:
+        title, ours, theirs, goal = row
+        verdict = "context" if goal is None else "FAIL" if missed(row) else "PASS"
+        shown_goal = "" if goal is None else f"{goal:.2f}"
+        out.append(f"{title:<46} {ours:>10.0f} {theirs:>20.0f} {ours / theirs:>6.2f} {shown_goal:>6}  {verdict}")
+    return out
+
+
+def floors(env: dict[str, str], cwd: Path) -> list[str]:
+    verify([sys.executable, "-c", "import yaml, jsonschema_rs"], cwd, env, "importing PyYAML and jsonschema-rs")
+    t = medians(
+        {
+            "pass": ([sys.executable, "-c", "pass"], cwd, env),
+            "imports": ([sys.executable, "-c", "import yaml, jsonschema_rs"], cwd, env),
+        },
+        FLOOR_RUNS,
+    )
+    return [
+        f"floor: python -c pass {t['pass']:.0f} ms; python -c 'import yaml, jsonschema_rs' "
+        f"{t['imports']:.0f} ms (median of {FLOOR_RUNS})"
+    ]
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min): other work on the machine slows both tools"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=2000, help="files of case (b) (default: 2000)")
+    args = parser.parse_args(argv)
+    cases = [c._replace(files=args.files) if c.key == "b" else c for c in CASES]
+    env = environment()
+    for line in [*header(), load()]:
+        print(line)
+    with tempfile.TemporaryDirectory(prefix="intcfg-bench-") as tmp:
+        lines = floors(env, Path(tmp))
+        rows: list[Row] = []
+        for case in cases:
+            rows.extend(run_case(case, Path(tmp), env))
+    print()
+    for line in [*table(rows), *lines, load()]:
+        print(line)
+    failed = [r[0] for r in rows if missed(r)]
+    print("all goals met" if not failed else f"GOAL MISSED: {'; '.join(failed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
