@@ -121,6 +121,15 @@ class SecretRef(Model):
         description="Path of a file holding the secret (outside the config repository).",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_other_keys(cls, data: Any) -> Any:
+        # `password: {hunter2}` is YAML for {hunter2: None}: the unknown key is the secret,
+        # and pydantic's own error would name it.
+        if isinstance(data, dict) and set(data) - {"env", "file"}:
+            raise ValueError("a secret reference takes only env or file (other keys are not shown)")
+        return data
+
     @model_validator(mode="after")
     def _one_source(self) -> SecretRef:
         # The schema says this with minProperties/maxProperties.
