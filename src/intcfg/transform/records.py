@@ -77,7 +77,7 @@ def _map_field(fmap: Any, env: Env) -> FieldResult:
     start = Carry(value, given=isinstance(source, str))
     if kind == "direct":
         return FieldResult(kind, value, value)
-    if kind == "matchCodes":
+    if kind == "matchCodes" and fmap.get("matchCodes") is not None:
         result = run_step({"matchCodes": fmap.get("matchCodes")}, start, env)
     elif kind == "transformation" and fmap.get("transformations"):
         result = run_steps(fmap["transformations"], start, env)
@@ -91,6 +91,8 @@ def _map_field(fmap: Any, env: Env) -> FieldResult:
 def _type_problem(kind: str) -> str:
     if kind == "transformation":
         return "type transformation needs transformations: [ {STEP: {ARGS}} ]"
+    if kind == "matchCodes":
+        return "type matchCodes needs matchCodes: {table: {SOURCE: CODE}}"
     return f"unknown mapping type {kind!r}; expected one of {', '.join(MAPPING_TYPES)}"
 
 
