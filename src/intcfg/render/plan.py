@@ -16,8 +16,8 @@ REASONS = {
     "config": "changed in git",
     "drift": "drift: changed in the live system outside git",
     "both": "changed in git and in the live system",
-    "prune": "no longer in the repository",
-    "unmanaged": "not managed by intcfg",
+    "prune": "no longer in the repository; deleted only with --prune",
+    "unmanaged": "",
     "none": "",
 }
 

@@ -1,0 +1,82 @@
+"""Plans as people and tools read them: golden files (exact text, markdown and JSON).
+
+Regenerate after an intended change with: INTCFG_UPDATE_GOLDEN=1 pytest tests/loop/test_plan_render.py
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from intcfg.desired import Address
+from intcfg.diff import MASK, Change, FieldChange
+from intcfg.plan import Inputs, Plan
+from intcfg.render.plan import RENDERERS
+
+GOLDEN = Path(__file__).parent / "golden"
+R = "riverside-usd"
+L = "lakeside-sd"
+
+
+def sample_plan() -> Plan:
+    changes = [
+        Change(
+            Address("sis", R, "ETranscriptVendor", "parchment"),
+            "create",
+            "config",
+            (
+                FieldChange("authPath", None, "/oauth/token"),
+                FieldChange("consumerSecret", None, MASK, True),
+                FieldChange("uploadPort", None, 443),
+            ),
+        ),
+        Change(
+            Address("portal", R, "StateAssessmentIntegration", "ets", "river-charter"),
+            "update",
+            "drift",
+            (FieldChange("username", "typo-in-screen", "river-charter-toms"),),
+            "ets-2",
+        ),
+        Change(
+            Address("portal", R, "StateAssessmentIntegration", "ets"),
+            "update",
+            "config",
+            (FieldChange("credentialsRotated", "2026-07-01", "2026-10-01"), FieldChange("secretKey", MASK, MASK, True)),
+            "ets-1",
+        ),
+        Change(Address("enroll", L, "Schedule", "ps-nightly-export"), "delete", "prune", (), "sched-9"),
+        Change(Address("enroll", L, "SyncConnection", "powerschool"), "noop", "none", (), "conn-1"),
+        Change(
+            Address("enroll", L, "FieldMapping", "ps-import-student"),
+            "conflict",
+            "unmanaged",
+            (),
+            "map-4",
+            "exists in the live system but intcfg does not manage it; adopt it with `intcfg import --district lakeside-sd` or rename the resource",
+        ),
+    ]
+    inputs = Inputs("sha256:" + "c" * 64, "sha256:" + "1" * 64, "0123456789abcdef0123456789abcdef01234567", "feedface", (L, R), None)
+    return Plan.create(changes, inputs)
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("text", "plan.txt"), ("markdown", "plan.md"), ("json", "plan.json")])
+def test_plan_golden(fmt: str, name: str) -> None:
+    rendered = RENDERERS[fmt](sample_plan())
+    path = GOLDEN / name
+    if os.environ.get("INTCFG_UPDATE_GOLDEN"):
+        path.write_text(rendered, encoding="utf-8")
+    assert rendered == path.read_text(encoding="utf-8")
+
+
+def test_no_changes_says_so() -> None:
+    plan = Plan.create([Change(Address("sis", R, "ETranscriptVendor", "p"), "noop", "none", (), "1")], sample_plan().inputs)
+    assert RENDERERS["text"](plan) == (
+        "Plan: 0 to create, 0 to update, 0 to delete, 1 unchanged\n\nNo changes. The live systems match the configuration.\n"
+    )
+
+
+def test_colour_only_when_asked() -> None:
+    assert "\033[" not in RENDERERS["text"](sample_plan())
+    assert "\033[32m+ create" in RENDERERS["text"](sample_plan(), colour=True)
