@@ -17,11 +17,11 @@ from pathlib import Path
 
 from words import (
     ETRANSCRIPT_VENDORS,
+    LABEL_TEAMS,
     OPTIONAL_STUDENT_FIELDS,
     SITE_KINDS,
     SITE_NAMES,
     SOURCES,
-    LABEL_TEAMS,
     STATES,
     SUFFIXES,
     TOWNS,
@@ -43,7 +43,10 @@ policies:
     default: {warnDays: 80, maxDays: 90}
 """
 HEADER = "# yaml-language-server: $schema=../../../schemas/{schema}\n"
-ENVELOPE = "apiVersion: intcfg/v1\nkind: {kind}\nmetadata:\n  name: {name}\n  district: {district}\n{labels}spec:\n"
+ENVELOPE = (
+    "apiVersion: intcfg/v1\nkind: {kind}\nmetadata:\n  name: {name}\n  district: {district}\n"
+    "{labels}spec:\n"
+)
 
 Doc = str
 File = tuple[str, str, list[Doc]]  # file name, schema file, documents
@@ -102,7 +105,7 @@ def _envelope(rng: random.Random, kind: str, name: str, district: str) -> str:
         team, tier = rng.choice(LABEL_TEAMS), rng.choice(("critical", "standard"))
         labels = f"  labels: {{team: {team}, tier: {tier}}}\n"
     if rng.random() < 0.15:
-        labels += f"  annotations:\n    ticket: \"INC-{rng.randint(1000, 99999)}\"\n"
+        labels += f'  annotations:\n    ticket: "INC-{rng.randint(1000, 99999)}"\n'
     return ENVELOPE.format(kind=kind, name=name, district=district, labels=labels)
 
 
@@ -110,7 +113,11 @@ def _district_files(rng: random.Random, district: str) -> Iterator[File]:
     sites = _sites(rng)
     yield "district.yaml", "district.json", [_district_doc(rng, district, sites)]
     vendors = rng.sample(ETRANSCRIPT_VENDORS, rng.choice((1, 1, 2)))
-    yield "etranscript.yaml", "etranscript-vendor.json", [_etranscript(rng, district, v) for v in vendors]
+    yield (
+        "etranscript.yaml",
+        "etranscript-vendor.json",
+        [_etranscript(rng, district, v) for v in vendors],
+    )
     yield "ets.yaml", "any.json", _ets(rng, district, [s for s, _ in sites])
     jobs: list[tuple[str, str, str]] = []  # connection, job, instance
     free = [s for s, _ in sites]
@@ -121,10 +128,16 @@ def _district_files(rng: random.Random, district: str) -> Iterator[File]:
         yield from _connection_files(rng, district, vendor, "production", schools, jobs)
     if rng.random() < 0.3:
         sandbox = rng.sample([s for s, _ in sites], 1)
-        yield from _connection_files(rng, district, rng.choice(sorted(VENDOR_CREDENTIALS)), "sandbox", sandbox, jobs)
+        yield from _connection_files(
+            rng, district, rng.choice(sorted(VENDOR_CREDENTIALS)), "sandbox", sandbox, jobs
+        )
     for n, start in enumerate(range(0, len(jobs), 5)):
         name = "schedules.yaml" if n == 0 else f"schedules-{n + 1}.yaml"
-        yield name, "schedule.json", [_schedule(rng, district, *job) for job in jobs[start : start + 5]]
+        yield (
+            name,
+            "schedule.json",
+            [_schedule(rng, district, *job) for job in jobs[start : start + 5]],
+        )
 
 
 def _sites(rng: random.Random) -> list[tuple[str, str]]:
@@ -149,7 +162,9 @@ def _district_doc(rng: random.Random, district: str, sites: list[tuple[str, str]
     return "".join(lines)
 
 
-def _etranscript(rng: random.Random, district: str, vendor: tuple[str, ...]) -> Doc:
+def _etranscript(
+    rng: random.Random, district: str, vendor: tuple[str, str, str, str, str, int, str]
+) -> Doc:
     slug, display, auth, auth_path, upload, port, upload_path = vendor
     return _envelope(rng, "ETranscriptVendor", slug, district) + (
         f"  displayName: {display}\n  authServer: {auth}\n  authPath: {auth_path}\n"
@@ -178,7 +193,8 @@ def _ets(rng: random.Random, district: str, sites: list[str]) -> list[Doc]:
     ]
     for site in rng.sample(sites, min(len(sites), rng.choice((0, 0, 1, 1, 2, 4)))):
         patch = (
-            f"    username: {site}-toms\n    secretKey: {_env(district, site.upper().replace('-', '_') + '_ETS_KEY')}\n"
+            f"    username: {site}-toms\n"
+            f"    secretKey: {_env(district, site.upper().replace('-', '_') + '_ETS_KEY')}\n"
             f"    credentialsRotated: {_rotated(rng, 75)}\n"
         )
         docs.append(
@@ -198,7 +214,9 @@ def _connection_files(
     jobs: list[tuple[str, str, str]],
 ) -> Iterator[File]:
     name = vendor if instance == "production" else f"{vendor}-sandbox"
-    types = ["import-student"] + [t for t in ("import-school", "export-student") if rng.random() < 0.6]
+    types = ["import-student"] + [
+        t for t in ("import-school", "export-student") if rng.random() < 0.6
+    ]
     connection = _connection(rng, district, name, vendor, instance, schools)
     mappings = [_mapping(rng, district, name, vendor, t) for t in types]
     if rng.random() < 0.6:
@@ -210,7 +228,9 @@ def _connection_files(
     jobs.extend((name, t, instance) for t in scheduled if rng.random() < 0.8)
 
 
-def _connection(rng: random.Random, district: str, name: str, vendor: str, instance: str, schools: list[str]) -> Doc:
+def _connection(
+    rng: random.Random, district: str, name: str, vendor: str, instance: str, schools: list[str]
+) -> Doc:
     display, template = VENDOR_CREDENTIALS[vendor]
     host = district.split("-")[0] + ("-test" if instance == "sandbox" else "")
     upper = name.upper().replace("-", "_")
@@ -234,7 +254,9 @@ def _mapping(rng: random.Random, district: str, connection: str, vendor: str, ki
     head += f"  connection: {connection}\n  type: {kind}\n"
     if kind == "import-student":
         samples = sorted({str(rng.randint(10000, 99999)) for _ in range(rng.randint(1, 5))})
-        head += f"  sampleStudents: [{', '.join(repr(s).replace(chr(39), chr(34)) for s in samples)}]\n"
+        head += (
+            f"  sampleStudents: [{', '.join(repr(s).replace(chr(39), chr(34)) for s in samples)}]\n"
+        )
     return head + "  fields:\n" + "".join(_fields(rng, src, kind))
 
 
@@ -249,7 +271,8 @@ def _fields(rng: random.Random, src: dict[str, str], kind: str) -> Iterator[str]
         yield f"    students.{src['id']}: {{type: direct, source: students.student_district_id}}\n"
         yield f"    students.{src['first']}: {{type: direct, source: students.fname}}\n"
         yield f"    students.{src['last']}: {{type: direct, source: students.lname}}\n"
-        yield f"    students.{src['dob']}:\n      type: transformation\n      source: students.DOB\n"
+        yield f"    students.{src['dob']}:\n      type: transformation\n"
+        yield "      source: students.DOB\n"
         yield f"      transformations:\n        - date: {{from: YYYY-MM-DD, to: {src['date']}}}\n"
         yield "    students.middle_name: {type: doNotMap}\n"
         return
@@ -258,18 +281,27 @@ def _fields(rng: random.Random, src: dict[str, str], kind: str) -> Iterator[str]
     yield f"    students.lname: {{type: direct, source: {src['last']}}}\n"
     yield f"    students.DOB:\n      type: transformation\n      source: {src['dob']}\n"
     yield f"      transformations:\n        - date: {{from: {src['date']}, to: YYYY-MM-DD}}\n"
-    year = rng.choice(("enrollSchoolYear: {output: start}", "enrollSchoolYear: {output: range}", 'valueInput: {value: "2026"}'))
-    yield f"    students.sis_school_year:\n      type: transformation\n      transformations:\n        - {year}\n"
+    year = rng.choice(
+        (
+            "enrollSchoolYear: {output: start}",
+            "enrollSchoolYear: {output: range}",
+            'valueInput: {value: "2026"}',
+        )
+    )
+    yield "    students.sis_school_year:\n      type: transformation\n"
+    yield f"      transformations:\n        - {year}\n"
     if rng.random() < 0.5:
         yield f"    students_annual.sis_entrydate: {{type: direct, source: {src['entry']}}}\n"
     else:
-        yield "    students_annual.sis_entrydate:\n      type: transformation\n      transformations:\n        - today: {}\n"
+        yield "    students_annual.sis_entrydate:\n      type: transformation\n"
+        yield "      transformations:\n        - today: {}\n"
     for text in rng.sample(OPTIONAL_STUDENT_FIELDS, rng.randint(4, len(OPTIONAL_STUDENT_FIELDS))):
         yield text.format(**src)
 
 
 def _schedule(rng: random.Random, district: str, connection: str, job: str, instance: str) -> Doc:
-    spec = f"  connection: {connection}\n  job: {job}\n  time: \"{rng.randint(0, 5):02d}:{rng.choice((0, 15, 30, 45)):02d}\"\n"
+    at = f"{rng.randint(0, 5):02d}:{rng.choice((0, 15, 30, 45)):02d}"
+    spec = f'  connection: {connection}\n  job: {job}\n  time: "{at}"\n'
     if instance == "sandbox":
         spec += "  enabled: false\n"
     elif rng.random() < 0.3:

@@ -63,7 +63,11 @@ class Repo(NamedTuple):
 
 def environment() -> dict[str, str]:
     """The subprocesses' environment: bytecode caches on (as installed), a fixed clock."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "INTCFG_VALIDATE_PROCESSES")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "INTCFG_VALIDATE_PROCESSES")
+    }
     env["INTCFG_TODAY"] = gen.TODAY
     env["NO_COLOR"] = "1"
     return env
@@ -112,7 +116,9 @@ def cj_command(repo: Repo) -> list[str]:
 def verify(command: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
     """Run once (this also writes the bytecode caches) and insist on a clean success."""
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    clean = done.returncode == 0 and (command[0] != INTCFG or done.stdout.startswith("0 errors, 0 warnings"))
+    clean = done.returncode == 0 and (
+        command[0] != INTCFG or done.stdout.startswith("0 errors, 0 warnings")
+    )
     if not clean:
         raise SystemExit(
             f"bench: {what} did not succeed cleanly (exit {done.returncode}), so a timing would "
@@ -122,11 +128,21 @@ def verify(command: list[str], cwd: Path, env: dict[str, str], what: str) -> Non
 
 def wall_ms(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
+    subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=600,
+        check=False,
+    )
     return (time.perf_counter() - start) * 1000
 
 
-def medians(commands: dict[str, tuple[list[str], Path, dict[str, str]]], runs: int) -> dict[str, float]:
+def medians(
+    commands: dict[str, tuple[list[str], Path, dict[str, str]]], runs: int
+) -> dict[str, float]:
     """Median wall time of each command; the commands take turns, so drift hits all alike."""
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
@@ -145,7 +161,8 @@ def version(package: str) -> str:
 def header() -> list[str]:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return [
-        f"date {time.strftime('%Y-%m-%d')}; {platform.system()} {platform.machine()}, {cores} cores; "
+        f"date {time.strftime('%Y-%m-%d')}; {platform.system()} {platform.machine()}, "
+        f"{cores} cores; "
         f"Python {platform.python_version()}",
         f"intcfg {version('intcfg')}, check-jsonschema {version('check-jsonschema')}, "
         f"PyYAML {version('PyYAML')}, jsonschema-rs {version('jsonschema-rs')}",
@@ -165,7 +182,11 @@ def run_case(case: Case, tmp: Path, env: dict[str, str]) -> list[Row]:
         "cj": (cj_command(single), single.root, env),
     }
     if not case.hook:
-        commands["intcfg-1p"] = (intcfg_command(case, repo), repo.root, {**env, "INTCFG_VALIDATE_PROCESSES": "1"})
+        commands["intcfg-1p"] = (
+            intcfg_command(case, repo),
+            repo.root,
+            {**env, "INTCFG_VALIDATE_PROCESSES": "1"},
+        )
     for name, (command, cwd, cmd_env) in commands.items():
         verify(command, cwd, cmd_env, f"{name} on case ({case.key})")
     print(
@@ -188,17 +209,28 @@ def missed(row: Row) -> bool:
 
 
 def table(rows: list[Row]) -> list[str]:
-    out = [f"{'case':<46} {'intcfg ms':>10} {'check-jsonschema ms':>20} {'ratio':>6} {'goal':>6}  result"]
+    out = [
+        f"{'case':<46} {'intcfg ms':>10} {'check-jsonschema ms':>20} "
+        f"{'ratio':>6} {'goal':>6}  result"
+    ]
     for row in rows:
         title, ours, theirs, goal = row
         verdict = "context" if goal is None else "FAIL" if missed(row) else "PASS"
         shown_goal = "" if goal is None else f"{goal:.2f}"
-        out.append(f"{title:<46} {ours:>10.0f} {theirs:>20.0f} {ours / theirs:>6.2f} {shown_goal:>6}  {verdict}")
+        out.append(
+            f"{title:<46} {ours:>10.0f} {theirs:>20.0f} "
+            f"{ours / theirs:>6.2f} {shown_goal:>6}  {verdict}"
+        )
     return out
 
 
 def floors(env: dict[str, str], cwd: Path) -> list[str]:
-    verify([sys.executable, "-c", "import yaml, jsonschema_rs"], cwd, env, "importing PyYAML and jsonschema-rs")
+    verify(
+        [sys.executable, "-c", "import yaml, jsonschema_rs"],
+        cwd,
+        env,
+        "importing PyYAML and jsonschema-rs",
+    )
     t = medians(
         {
             "pass": ([sys.executable, "-c", "pass"], cwd, env),
@@ -214,7 +246,10 @@ def floors(env: dict[str, str], cwd: Path) -> list[str]:
 
 def load() -> str:
     one, five, _ = os.getloadavg()
-    return f"load average {one:.2f} (1 min), {five:.2f} (5 min): other work on the machine slows both tools"
+    return (
+        f"load average {one:.2f} (1 min), {five:.2f} (5 min): "
+        "other work on the machine slows both tools"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# fmt: off
+
 TOWNS = [
     "riverside", "lakeside", "hillcrest", "oakdale", "maple-grove", "cedar-falls", "pine-ridge",
     "brookfield", "fairview", "greenville", "springfield", "clearwater", "highland", "westwood",
@@ -82,19 +84,22 @@ SOURCES = {
         "id": "student_number", "first": "first_name", "last": "last_name", "dob": "dob",
         "date": "MM/DD/YYYY", "entry": "entrydate", "middle": "middle_name", "gender": "gender",
         "email": "student_email", "phone": "home_phone", "lang": "primarylanguage",
-        "grade": "grade_level", "eth": "fedethnicity", "city": "city", "state_id": "state_studentnumber",
+        "grade": "grade_level", "eth": "fedethnicity", "city": "city",
+        "state_id": "state_studentnumber",
     },
     "aeries": {
         "id": "PermanentID", "first": "FirstName", "last": "LastName", "dob": "Birthdate",
         "date": "MM/DD/YYYY", "entry": "SchoolEnterDate", "middle": "MiddleName", "gender": "Sex",
         "email": "StudentEmailAddress", "phone": "HomePhone", "lang": "HomeLanguageCode",
-        "grade": "Grade", "eth": "EthnicityCode", "city": "MailingCity", "state_id": "StateStudentID",
+        "grade": "Grade", "eth": "EthnicityCode", "city": "MailingCity",
+        "state_id": "StateStudentID",
     },
     "skyward": {
         "id": "StudentNumber", "first": "FirstName", "last": "LastName", "dob": "BirthDate",
         "date": "M/D/YY", "entry": "EntryDate", "middle": "MiddleName", "gender": "Gender",
         "email": "EmailAddress", "phone": "PrimaryPhone", "lang": "LanguageCode",
-        "grade": "GradeLevel", "eth": "HispanicLatino", "city": "CityStateZip", "state_id": "StateID",
+        "grade": "GradeLevel", "eth": "HispanicLatino", "city": "CityStateZip",
+        "state_id": "StateID",
     },
 }
 
@@ -110,11 +115,13 @@ OPTIONAL_STUDENT_FIELDS = [
     "      transformations:\n        - phoneNumber: {{format: (XXX) XXX-XXXX}}\n",
     "    students.language:\n      type: matchCodes\n      source: {lang}\n      matchCodes:\n"
     "        table: {{ENG: English, SPA: Spanish, VIE: Vietnamese, TGL: Tagalog}}\n",
-    "    students.grade:\n      type: transformation\n      source: {grade}\n      transformations:\n"
+    "    students.grade:\n      type: transformation\n      source: {grade}\n"
+    "      transformations:\n"
     "        - ifThenElse:\n            condition: {{operator: equals, value: \"0\"}}\n"
     "            then: K\n",
-    "    students.ethnicity:\n      type: transformation\n      source: {eth}\n      transformations:\n"
-    "        - matchCodes:\n            table: {{\"1\": Hispanic or Latino, \"0\": Not Hispanic or Latino}}\n",
+    "    students.ethnicity:\n      type: transformation\n      source: {eth}\n"
+    "      transformations:\n        - matchCodes:\n"
+    "            table: {{\"1\": Hispanic or Latino, \"0\": Not Hispanic or Latino}}\n",
     "    students.city:\n      type: transformation\n      source: {city}\n      transformations:\n"
     "        - split: {{separator: \",\", part: 1}}\n",
     "    students.full_name:\n      type: transformation\n      transformations:\n"

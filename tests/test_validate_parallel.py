@@ -61,17 +61,24 @@ def broken_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
         ),
     }
     (third / "etranscript.yaml").write_text(
-        (third / "etranscript.yaml").read_text(encoding="utf-8") + "  broken: [unclosed\n", encoding="utf-8"
+        (third / "etranscript.yaml").read_text(encoding="utf-8") + "  broken: [unclosed\n",
+        encoding="utf-8",
     )
     # The same district defined twice: the finding names the first definition's line.
-    (third / "copy.yaml").write_text((second / "district.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (third / "copy.yaml").write_text(
+        (second / "district.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     # Which definition comes first depends on the file order, which workers must keep.
     copies = root / "districts" / "zz-copies"
     copies.mkdir()
     for district in districts[3:13]:
-        (copies / f"{district.name}.yaml").write_text((district / "ets.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        (copies / f"{district.name}.yaml").write_text(
+            (district / "ets.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+        )
     text = (first / "district.yaml").read_text(encoding="utf-8")
-    (first / "district.yaml").write_text(text.replace("  timezone:", "  state: CA\n  timezone:", 1), encoding="utf-8")
+    (first / "district.yaml").write_text(
+        text.replace("  timezone:", "  state: CA\n  timezone:", 1), encoding="utf-8"
+    )
     lines["duplicate"] = line_of(first / "district.yaml", "  state: CA")
     return root, lines
 
@@ -89,16 +96,24 @@ def test_reports_are_byte_identical_for_any_number_of_processes(
         assert (parallel.returncode, parallel.stdout, parallel.stderr) == (1, single.stdout, "")
 
 
-def test_findings_of_every_stage_keep_their_file_and_line(broken_repo: tuple[Path, dict[str, int]]) -> None:
+def test_findings_of_every_stage_keep_their_file_and_line(
+    broken_repo: tuple[Path, dict[str, int]],
+) -> None:
     repo, lines = broken_repo
     out = run(repo, processes="2").stdout
     districts = sorted(p.name for p in (repo / "districts").iterdir())
     first, second, third = districts[:3]
-    assert f"districts/{first}/ets.yaml:{lines['secret']}:14: error INTCFG-E110 secretKey is a secret" in out
-    assert f"districts/{second}/schedules.yaml:{lines['connection']}:15: error INTCFG-E204 connection 'no-such-connection'" in out
     assert (
-        f"districts/{first}/district.yaml:{lines['duplicate'] + 2}:3: error INTCFG-E002 duplicate key 'state' "
-        f"(first defined on line {lines['duplicate']})"
+        f"districts/{first}/ets.yaml:{lines['secret']}:14: error INTCFG-E110 secretKey is a secret"
+        in out
+    )
+    assert (
+        f"districts/{second}/schedules.yaml:{lines['connection']}:15: error INTCFG-E204 "
+        "connection 'no-such-connection'"
+    ) in out
+    assert (
+        f"districts/{first}/district.yaml:{lines['duplicate'] + 2}:3: error INTCFG-E002 "
+        f"duplicate key 'state' (first defined on line {lines['duplicate']})"
     ) in out
     assert f"districts/{third}/etranscript.yaml:" in out and "INTCFG-E001 invalid YAML" in out
     assert (
@@ -155,11 +170,16 @@ def test_small_repositories_stay_in_one_process(monkeypatch: pytest.MonkeyPatch)
     assert validate_module._processes(500) == 3
 
 
-def test_a_bad_process_count_is_a_usage_error(example_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_process_count_is_a_usage_error(
+    example_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = run(example_repo, processes="two")
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr == "Error: INTCFG_VALIDATE_PROCESSES must be a whole number of at least 1, not 'two'\n"
+    assert (
+        result.stderr
+        == "Error: INTCFG_VALIDATE_PROCESSES must be a whole number of at least 1, not 'two'\n"
+    )
     monkeypatch.setenv(validate_module.PROCESSES_ENV, "0")
     with pytest.raises(ConfigError, match="at least 1, not '0'"):
         validate_module._processes(10)

@@ -52,7 +52,7 @@ _TAGS: dict[str, str] = {}
 _TAGS_LIMIT = 65_536
 
 
-class _Composer(_Loader):  # type: ignore[misc,valid-type]
+class _Composer(_Loader):  # type: ignore[misc]
     """libyaml's composer, with the tag of each plain scalar looked up once per text.
 
     The C composer asks Python for the tag of every scalar and walks the (empty) path
@@ -91,7 +91,12 @@ class Document:
     __slots__ = ("file", "index", "data", "_node", "text")
 
     def __init__(
-        self, file: str, index: int, data: Any, node: yaml.Node | None = None, text: str | None = None
+        self,
+        file: str,
+        index: int,
+        data: Any,
+        node: yaml.Node | None = None,
+        text: str | None = None,
     ) -> None:
         self.file = file
         self.index = index

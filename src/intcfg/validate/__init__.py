@@ -68,7 +68,9 @@ def _settings(root: Path | None) -> tuple[RepoSettings, list[Finding], Path | No
     return (RepoSettings.from_data(data) if ok else RepoSettings()), findings, file
 
 
-def validate(paths: list[Path] | None = None, cwd: Path | None = None, processes: int | None = None) -> Report:
+def validate(
+    paths: list[Path] | None = None, cwd: Path | None = None, processes: int | None = None
+) -> Report:
     """Validate the repository around ``cwd`` (or the paths given), reporting every problem.
 
     With ``paths``, the whole repository still provides the context for references, but
@@ -94,7 +96,11 @@ def _validate(paths: list[Path] | None, cwd: Path | None, processes: int | None)
     findings: list[Finding] = []
     if paths:
         wanted = {p.resolve() for p in expand(paths, settings, root)}
-        files = sorted(wanted | set(p.resolve() for p in discover(root, settings))) if root else sorted(wanted)
+        files = (
+            sorted(wanted | set(p.resolve() for p in discover(root, settings)))
+            if root
+            else sorted(wanted)
+        )
     else:
         if root is None:
             raise ConfigError(
@@ -128,8 +134,8 @@ def _validate(paths: list[Path] | None, cwd: Path | None, processes: int | None)
 def _check_file(name: str, max_bytes: int) -> _Checked:
     loaded = load_file(name, max_bytes)
     findings = list(loaded.findings)
-    documents = []
-    text = None
+    documents: list[tuple[int, Any, bool]] = []
+    text: str | None = None
     for doc in loaded.documents:
         problems = schema.check_document(doc)
         findings.extend(problems)
@@ -141,12 +147,16 @@ def _check_file(name: str, max_bytes: int) -> _Checked:
 
 
 def _processes(files: int) -> int:
-    if not sys.platform.startswith("linux"):  # fork is the cheap start; elsewhere it is unsafe or absent
+    if not sys.platform.startswith(
+        "linux"
+    ):  # fork is the cheap start; elsewhere it is unsafe or absent
         return 1
     setting = os.environ.get(PROCESSES_ENV, "").strip()
     if setting:
         if not setting.isdigit() or int(setting) < 1:
-            raise ConfigError(f"{PROCESSES_ENV} must be a whole number of at least 1, not {setting!r}")
+            raise ConfigError(
+                f"{PROCESSES_ENV} must be a whole number of at least 1, not {setting!r}"
+            )
         return min(int(setting), max(files, 1))
     if files < PARALLEL_FROM:
         return 1
@@ -181,7 +191,9 @@ def _fork(share: tuple[str, ...], max_bytes: int) -> tuple[int, int, tuple[str, 
         code = 1
         try:
             os.close(read_fd)
-            payload = pickle.dumps([_check_file(n, max_bytes) for n in share], pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps(
+                [_check_file(n, max_bytes) for n in share], pickle.HIGHEST_PROTOCOL
+            )
             with open(write_fd, "wb") as fh:
                 fh.write(payload)
             code = 0
