@@ -76,7 +76,15 @@ def register(group: click.Group) -> None:
     @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
     @click.option("--check", is_flag=True, help="Write nothing; exit 1 if a file would change.")
     @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
-    def fmt_command(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
+    @click.option(
+        "--config-only",
+        is_flag=True,
+        help="Skip named files that are not config files of their repository (its "
+        "include/exclude): for the pre-commit hook, which names every changed YAML file.",
+    )
+    def fmt_command(
+        paths: tuple[Path, ...], check: bool, show_diff: bool, config_only: bool
+    ) -> None:
         """Format config files canonically: key order, indentation, quoting; comments kept.
 
         With no PATH, formats every config file of the repository containing the current
@@ -89,7 +97,7 @@ def register(group: click.Group) -> None:
         from .errors import ConfigError
 
         try:
-            files, max_bytes = fmt.targets(list(paths), Path.cwd())
+            files, max_bytes = fmt.targets(list(paths), Path.cwd(), config_only)
         except ConfigError as e:
             raise click.UsageError(str(e)) from e
         changed = failed = 0

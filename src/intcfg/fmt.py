@@ -47,7 +47,7 @@ from .errors import ConfigError
 from .findings import Finding
 from .loader import Document, load_file, load_text
 from .location import Location
-from .repo import RepoSettings, expand, find_root
+from .repo import RepoSettings, discover, expand, find_root
 
 
 class Result(NamedTuple):
@@ -179,12 +179,15 @@ def _settings(root: Path) -> RepoSettings:
     return RepoSettings.from_data(loaded.documents[0].data) if loaded.documents else RepoSettings()
 
 
-def targets(paths: list[Path], cwd: Path) -> tuple[list[Path], int]:
-    """The files to format and the size limit. With no paths: the repository around
-    ``cwd``, intcfg.yaml included; directories are searched like the repository."""
-    root = find_root(
-        paths[0] if paths and paths[0].is_dir() else (paths[0].parent if paths else cwd)
-    )
+def targets(paths: list[Path], cwd: Path, config_only: bool = False) -> tuple[list[Path], int]:
+    """The files to format and the size limit.
+
+    With no paths: the config files of the repository around ``cwd``, intcfg.yaml
+    included. Directories are searched like the repository; files are taken as named,
+    unless ``config_only`` drops those that are not config files of their repository.
+    """
+    first = paths[0] if paths else cwd
+    root = find_root(first if first.is_dir() else first.parent)
     settings = _settings(root) if root else RepoSettings()
     if not paths:
         if root is None:
@@ -197,4 +200,7 @@ def targets(paths: list[Path], cwd: Path) -> tuple[list[Path], int]:
     files.update(
         p / defaults.SETTINGS_FILE for p in paths if p.is_dir() and find_root(p) == p.resolve()
     )
-    return sorted(files, key=lambda p: str(p)), settings.max_file_bytes
+    if config_only and root is not None:
+        known = {p.resolve() for p in discover(root, settings)} | {root / defaults.SETTINGS_FILE}
+        files = {f for f in files if f.resolve() in known}
+    return sorted(files, key=str), settings.max_file_bytes
