@@ -22,6 +22,7 @@ from examples.corpus import BASE, INVALID, VALID, case_files, cases
 from intcfg import schemagen
 from intcfg.loader import Document, load_file
 from intcfg.models import KIND_MODELS, Settings
+from intcfg.repo import RepoSettings, discover
 from intcfg.schemas import KIND_FILES
 from intcfg.validate import schema as intcfg_schema
 
@@ -63,12 +64,18 @@ def documents(file: Path, name: str, settings: bool = False) -> list[Doc]:
     return out
 
 
+def config_files(root: Path) -> list[Path]:
+    """intcfg.yaml and the files its include/exclude make config files."""
+    settings = RepoSettings.from_data(load_file(str(root / "intcfg.yaml")).documents[0].data)
+    return [root / "intcfg.yaml", *discover(root, settings)]
+
+
 def repository_documents(root: Path, name: str) -> list[Doc]:
-    out = documents(root / "intcfg.yaml", f"{name}/intcfg.yaml", settings=True)
-    for file in sorted(root.rglob("*.yaml")):
-        if file.name != "intcfg.yaml":
-            out.extend(documents(file, f"{name}/{file.relative_to(root)}"))
-    return out
+    return [
+        doc
+        for file in config_files(root)
+        for doc in documents(file, f"{name}/{file.relative_to(root)}", file.name == "intcfg.yaml")
+    ]
 
 
 def schema_findings(doc: Doc) -> list[str]:
@@ -194,7 +201,7 @@ def test_there_is_a_schema_per_kind_plus_settings_and_any() -> None:
 
 
 def example_files() -> list[Path]:
-    return sorted(EXAMPLE.rglob("*.yaml"))
+    return config_files(EXAMPLE)
 
 
 def modeline(file: Path) -> Path:
