@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from conftest import run
+from provkit import mocked, run  # noqa: F401 - mocked: the autouse fixture
 
 from intcfg.errors import ProviderError
 from intcfg.providers import http

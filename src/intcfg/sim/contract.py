@@ -1,0 +1,114 @@
+"""The admin contract the simulator implements (openapi/*.yaml documents it).
+
+The simulator is the server side of the contract; ``intcfg.providers`` is the client
+side, kept apart on purpose (a test checks that both agree with the OpenAPI files).
+Specs are checked with JSON Schemas derived from the resource models (sim/schemas.py),
+so the live system accepts exactly the fields the config spells; secret fields arrive as
+plain strings and are kept only as keyed digests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import json
+
+from ..secrets import secret_paths
+from .schemas import write_validator
+
+API = "admin/v1"
+COLLECTIONS: dict[str, dict[str, str]] = {
+    "sis": {"ETranscriptVendor": "etranscript-vendors"},
+    "portal": {"StateAssessmentIntegration": "ets-integrations"},
+    "enroll": {
+        "SyncConnection": "sync-connections",
+        "FieldMapping": "field-mappings",
+        "Schedule": "schedules",
+    },
+}
+SYSTEM_OF_KIND = {kind: system for system, kinds in COLLECTIONS.items() for kind in kinds}
+KIND_OF_COLLECTION = {c: k for kinds in COLLECTIONS.values() for k, c in kinds.items()}
+ID_PREFIX = {
+    "ETranscriptVendor": "etv",
+    "StateAssessmentIntegration": "ets",
+    "SyncConnection": "conn",
+    "FieldMapping": "map",
+    "Schedule": "sched",
+}
+SITE_KINDS = frozenset({"StateAssessmentIntegration"})
+MAX_BATCH = 100
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+
+
+class ApiError(Exception):
+    """An error response: status, a stable code, a message for people, optional details."""
+
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.hint = hint
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            error["details"] = self.details
+        if self.hint:
+            error["hint"] = self.hint
+        return {"error": error}
+
+
+def secret_values(kind: str, spec: dict[str, Any]) -> dict[str, str]:
+    """{dotted path: value} of the secrets present in ``spec``."""
+    found = {}
+    for path in secret_paths(kind):
+        parent = _parent(spec, path)
+        if parent is not None and isinstance(parent.get(path[-1]), str):
+            found[".".join(path)] = parent[path[-1]]
+    return found
+
+
+def _parent(spec: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    node: Any = spec
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
+def _json_path(parts: Any) -> str:
+    out = "$.spec"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def check_spec(kind: str, spec: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """(spec without its secrets, {path: secret}); ApiError 422 listing every problem.
+
+    Error messages never show a value (the validator masks them), so a secret sent in
+    the wrong place is not echoed either.
+    """
+    if not isinstance(spec, dict):
+        raise ApiError(422, "invalid_spec", "spec must be an object")
+    errors = list(write_validator(kind).iter_errors(spec))
+    if errors:
+        details = [{"path": _json_path(e.instance_path), "message": e.message} for e in errors[:20]]
+        first = details[0]
+        raise ApiError(422, "invalid_spec", f"{first['path']}: {first['message']}", details)
+    found = secret_values(kind, spec)
+    clean = json.loads(json.dumps(spec))
+    for path in secret_paths(kind):
+        parent = _parent(clean, path)
+        if parent is not None:
+            parent.pop(path[-1], None)
+    return clean, found
+
+
+def render(obj: dict[str, Any]) -> dict[str, Any]:
+    """An object as the API returns it: no secret digests, only when they were set."""
+    out = {k: v for k, v in obj.items() if k != "secrets"}
+    out["secretsSetAt"] = {path: meta["setAt"] for path, meta in sorted(obj.get("secrets", {}).items())}
+    return out

@@ -1,0 +1,118 @@
+"""The simulator's state in SQLite: one connection, WAL, one lock around every use.
+
+Requests are short, so a single connection behind a lock is both safe and fast enough;
+WAL lets a second process (``intcfg sim serve`` next to an in-process ``sim://``) read
+while one writes. Secret values are never stored: only an HMAC under the database's
+own random key, which is enough to check a credential and to show a fingerprint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS districts (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS schools (
+    district TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (district, id));
+CREATE TABLE IF NOT EXISTS students (
+    district TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (district, id));
+CREATE TABLE IF NOT EXISTS credentials (
+    vendor TEXT NOT NULL, instance TEXT NOT NULL, client_id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (vendor, instance, client_id));
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY, vendor TEXT NOT NULL, instance TEXT NOT NULL,
+    client_id TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (
+    system TEXT NOT NULL, district TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+    site TEXT NOT NULL DEFAULT '', data TEXT NOT NULL,
+    PRIMARY KEY (system, district, kind, name, site));
+CREATE TABLE IF NOT EXISTS integration_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, district TEXT NOT NULL, data TEXT NOT NULL);
+"""
+TABLES = ("districts", "schools", "students", "credentials", "tokens", "objects", "integration_log")
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Store:
+    """Rows as JSON documents, keyed by natural keys. Thread-safe."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+        self._lock = threading.RLock()
+        with self._lock:
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+                os.chmod(self.path, 0o600)
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(SCHEMA)
+            self._key = self._meta_key()
+
+    def _meta_key(self) -> bytes:
+        row = self._db.execute("SELECT value FROM meta WHERE key='hmac_key'").fetchone()
+        if row is None:
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('hmac_key', ?)", (secrets.token_hex(32),))
+            row = self._db.execute("SELECT value FROM meta WHERE key='hmac_key'").fetchone()
+        return bytes.fromhex(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Serialises writers in this process; BEGIN IMMEDIATE serialises other processes."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def docs(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """The JSON ``data`` column of each row (the query selects it first)."""
+        return [json.loads(row[0]) for row in self.query(sql, args)]
+
+    def doc(self, sql: str, args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
+        found = self.docs(sql, args)
+        return found[0] if found else None
+
+    def digest(self, value: str) -> str:
+        """The keyed fingerprint under which a secret value is kept."""
+        return "hmac-sha256:" + hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def matches(self, value: str, digest: str | None) -> bool:
+        return digest is not None and hmac.compare_digest(self.digest(value), digest)
+
+    def reset(self) -> None:
+        with self.transaction() as db:
+            for table in TABLES:
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
