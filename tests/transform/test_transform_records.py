@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -12,9 +14,11 @@ from intcfg.transform import (
     ARGUMENTS,
     STEPS,
     Context,
+    FieldMapper,
     FieldResult,
     MappedRecord,
     map_record,
+    map_records,
     merge_into,
 )
 
@@ -324,3 +328,30 @@ def test_merge_into_does_not_change_the_existing_record() -> None:
     existing = dict(EXISTING)
     merge_into(existing, map_record(FIELDS, {"Middle": "Rose"}, CTX), FIELDS)
     assert existing == EXISTING
+
+
+def test_map_records_checks_the_spec_once_and_maps_each_record() -> None:
+    records = [{"Id": "000123", "Dob": "05/06/2010"}, {"Id": "7", "Dob": "5/6/2010"}, {}]
+    mapped = map_records(FIELDS, records, CTX)
+    assert mapped == [map_record(FIELDS, r, CTX) for r in records]
+    assert [m.values.get("students.DOB") for m in mapped] == ["2010-05-06", None, None]
+    assert mapped[1].errors == {
+        "students.DOB": "date (step 1): '5/6/2010' does not match the date format 'MM/DD/YYYY'; "
+        "MM and DD take two digits (e.g. 03), M and D take one or two"
+    }
+    assert FieldMapper(FIELDS)({"Dob": "05/06/2010"}, CTX) == map_record(
+        FIELDS, {"Dob": "05/06/2010"}, CTX
+    )
+
+
+def test_the_engine_imports_only_the_standard_library() -> None:
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import intcfg.transform\n"
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "print(' '.join(sorted(new - set(sys.stdlib_module_names))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # zoneinfo reads the build configuration (_sysconfigdata_*), part of the standard library.
+    assert [m for m in out.stdout.split() if not m.startswith("_sysconfigdata")] == ["intcfg"]

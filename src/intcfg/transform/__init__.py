@@ -13,7 +13,8 @@ is the field's error, never a silent blank. The catalogue (one typed function ea
 - codes: ``match_codes``; ``check_codes`` reports table codes outside a code set.
 
 ``STEPS`` maps each step name of the YAML to its runner; ``map_record`` applies a
-spec's ``fields`` to one record and ``merge_into`` applies the Overwrite rule.
+spec's ``fields`` to one record (``map_records`` and ``FieldMapper`` check the spec
+once for many) and ``merge_into`` applies the Overwrite rule.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 from .base import Context, Failed, Result, is_empty, today_in
 from .codes import CODE_SET_OF_TARGET, UnknownCode, check_codes, match_codes
 from .dates import compile_format, format_date, parse_date, pivot_year, reformat_date, school_year
-from .records import FieldResult, MappedRecord, map_record, merge_into
+from .records import FieldMapper, FieldResult, MappedRecord, map_record, map_records, merge_into
 from .steps import ARGUMENTS, STEPS, arguments_problem
 from .text import (
     direct,
@@ -43,6 +44,7 @@ __all__ = [
     "STEPS",
     "Context",
     "Failed",
+    "FieldMapper",
     "FieldResult",
     "MappedRecord",
     "Result",
@@ -57,6 +59,7 @@ __all__ = [
     "join",
     "lower",
     "map_record",
+    "map_records",
     "match_codes",
     "merge_into",
     "parse_date",

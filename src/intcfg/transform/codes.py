@@ -113,7 +113,8 @@ def _targets(fmap: Mapping[str, Any]) -> Iterator[tuple[tuple[str | int, ...], s
 def _table_targets(
     at: tuple[str | int, ...], spec: Mapping[str, Any]
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    for key, code in (spec.get("table") or {}).items():
+    table = spec.get("table")
+    for key, code in table.items() if isinstance(table, Mapping) else ():
         yield (*at, "table", key), str(code)
     if spec.get("default") is not None:
         yield (*at, "default"), str(spec["default"])

@@ -41,11 +41,20 @@ _GROUP = {
     "DD": "(?P<D>[0-9]{2})",
     "D": "(?P<D>[0-9]{1,2})",
 }
+_WRITE = {
+    "YYYY": "{0.year:04d}",
+    "YY": "{1:02d}",
+    "MM": "{0.month:02d}",
+    "M": "{0.month}",
+    "DD": "{0.day:02d}",
+    "D": "{0.day}",
+}
 _LENIENT = {**_GROUP, "MM": _GROUP["M"], "DD": _GROUP["D"]}
 _MONTHS = (
     "", "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
+_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _SCHOOL_YEAR_START = re.compile(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
 SCHOOL_YEAR_OUTPUTS = ("start", "end", "range")
 
@@ -60,6 +69,7 @@ class DateFormat:
     lenient: re.Pattern[str] | None
     problem: str | None  # why values cannot be read in this format
     unwritable: str | None  # why dates cannot be written in this format
+    writer: str = ""  # str.format template: {0} the date, {1} the year's last two digits
 
 
 @functools.lru_cache(maxsize=512)
@@ -72,10 +82,13 @@ def compile_format(fmt: str) -> DateFormat:
         )
         return DateFormat(fmt, (), None, None, unusable, unusable)
     tokens = tuple(_TOKEN.findall(fmt))
+    writer = "".join(_WRITE.get(t, t) for t in tokens)
     problem = format_problem(fmt, tokens)
     if problem:
-        return DateFormat(fmt, tokens, None, None, problem, None)
-    return DateFormat(fmt, tokens, _regex(tokens, _GROUP), _regex(tokens, _LENIENT), None, None)
+        return DateFormat(fmt, tokens, None, None, problem, None, writer)
+    return DateFormat(
+        fmt, tokens, _regex(tokens, _GROUP), _regex(tokens, _LENIENT), None, None, writer
+    )
 
 
 def format_problem(fmt: str, tokens: tuple[str, ...]) -> str | None:
@@ -125,13 +138,19 @@ def _checked(text: str, year: int, month: int, day: int) -> dt.date | Failed:
         return Failed(f"{show(text)}: year {year} is out of range (expected 1-9999)")
     if not 1 <= month <= 12:
         return Failed(f"{show(text)}: month {month} is out of range (expected 1-12)")
-    days = calendar.monthrange(year, month)[1]
+    days = _days_in(year, month)
     if not 1 <= day <= days:
         return Failed(
             f"{show(text)}: day {day} is out of range for {_MONTHS[month]} {year} "
             f"(expected 1-{days})"
         )
     return dt.date(year, month, day)
+
+
+def _days_in(year: int, month: int) -> int:
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _DAYS[month]
 
 
 def pivot_year(two_digits: int, today: dt.date) -> int:
@@ -145,15 +164,7 @@ def format_date(day: dt.date, fmt: str) -> str | Failed:
     compiled = compile_format(fmt)
     if compiled.unwritable:
         return Failed(compiled.unwritable)
-    parts = {
-        "YYYY": f"{day.year:04d}",
-        "YY": f"{day.year % 100:02d}",
-        "MM": f"{day.month:02d}",
-        "M": str(day.month),
-        "DD": f"{day.day:02d}",
-        "D": str(day.day),
-    }
-    return "".join(parts.get(t, t) for t in compiled.tokens)
+    return compiled.writer.format(day, day.year % 100)
 
 
 def reformat_date(value: str | None, source: str, target: str, today: dt.date) -> Result:

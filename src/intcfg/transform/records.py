@@ -3,13 +3,13 @@ enrollment system holds."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .base import Context, Failed, is_empty
 from .codes import code_problem
-from .steps import Carry, Env, run_step, run_steps
+from .steps import Carry, Compiled, Env, compile_step, compile_steps, run_steps
 
 MAPPING_TYPES = ("direct", "transformation", "matchCodes", "doNotMap")
 
@@ -44,6 +44,35 @@ class MappedRecord:
         return not self.errors
 
 
+class _Field(NamedTuple):
+    target: str
+    kind: str
+    source: str | None
+    steps: tuple[Compiled, ...]  # none for Direct
+    problem: str | None  # why the spec cannot map this field: every record's error
+
+
+class FieldMapper:
+    """A FieldMapping spec's ``fields``, checked once, to map many records.
+
+    ``FieldMapper(fields)(record, context)`` is ``map_record(fields, record, context)``
+    without checking the spec again for each record.
+    """
+
+    def __init__(self, field_maps: Mapping[str, Any]) -> None:
+        self._fields = tuple(
+            _compile(str(target), fmap)
+            for target, fmap in field_maps.items()
+            if not (isinstance(fmap, Mapping) and fmap.get("type") == "doNotMap")
+        )
+
+    def __call__(self, record: Mapping[str, Any], context: Context) -> MappedRecord:
+        env = Env(_plain(record), context)
+        return MappedRecord(
+            {f.target: _checked(f.target, _run(f, env), context) for f in self._fields}
+        )
+
+
 def map_record(
     field_maps: Mapping[str, Any], record: Mapping[str, Any], context: Context
 ) -> MappedRecord:
@@ -55,37 +84,54 @@ def map_record(
     as it is, Transformation runs the steps in order, Match Codes looks the value up
     in the field's table, and a Do Not Map target is left out. When ``context`` has
     the code set of a target, a mapped value outside it is an error. Never raises.
+    To map many records with one spec, use ``map_records`` or a ``FieldMapper``.
     """
-    env = Env(_plain(record), context)
-    fields: dict[str, FieldResult] = {}
-    for target, fmap in field_maps.items():
-        if isinstance(fmap, Mapping) and fmap.get("type") == "doNotMap":
-            continue
-        fields[target] = _checked(str(target), _map_field(fmap, env), context)
-    return MappedRecord(fields)
+    return FieldMapper(field_maps)(record, context)
+
+
+def map_records(
+    field_maps: Mapping[str, Any], records: Iterable[Mapping[str, Any]], context: Context
+) -> list[MappedRecord]:
+    """``map_record`` for each of ``records``, checking the spec once."""
+    mapper = FieldMapper(field_maps)
+    return [mapper(record, context) for record in records]
 
 
 def _plain(record: Mapping[str, Any]) -> dict[str, str | None]:
     return {str(k): v if v is None or isinstance(v, str) else str(v) for k, v in record.items()}
 
 
-def _map_field(fmap: Any, env: Env) -> FieldResult:
+def _compile(target: str, fmap: Any) -> _Field:
     if not isinstance(fmap, Mapping):
-        return FieldResult("", None, None, "a field map must be a mapping with a type")
+        return _Field(target, "", None, (), "a field map must be a mapping with a type")
     kind, source = str(fmap.get("type")), fmap.get("source")
-    value = env.record.get(source) if isinstance(source, str) else None
-    start = Carry(value, given=isinstance(source, str))
+    source = source if isinstance(source, str) else None
+    steps = _steps_of(kind, fmap)
+    if isinstance(steps, Failed):
+        return _Field(target, kind, source, (), steps.message)
+    return _Field(target, kind, source, steps, None)
+
+
+def _steps_of(kind: str, fmap: Mapping[str, Any]) -> tuple[Compiled, ...] | Failed:
     if kind == "direct":
-        return FieldResult(kind, value, value)
+        return ()
     if kind == "matchCodes" and fmap.get("matchCodes") is not None:
-        result = run_step({"matchCodes": fmap.get("matchCodes")}, start, env)
-    elif kind == "transformation" and fmap.get("transformations"):
-        result = run_steps(fmap["transformations"], start, env)
-    else:
-        return FieldResult(kind, value, None, _type_problem(kind))
+        step = compile_step({"matchCodes": fmap["matchCodes"]}, label="")
+        return step if isinstance(step, Failed) else (step,)
+    transformations = fmap.get("transformations")
+    if kind == "transformation" and isinstance(transformations, list) and transformations:
+        return compile_steps(transformations)
+    return Failed(_type_problem(kind))
+
+
+def _run(field: _Field, env: Env) -> FieldResult:
+    value = None if field.source is None else env.record.get(field.source)
+    if field.problem is not None:
+        return FieldResult(field.kind, value, None, field.problem)
+    result = run_steps(field.steps, Carry(value, given=field.source is not None), env)
     if isinstance(result, Failed):
-        return FieldResult(kind, value, None, result.message)
-    return FieldResult(kind, value, result.value)
+        return FieldResult(field.kind, value, None, result.message)
+    return FieldResult(field.kind, value, result.value)
 
 
 def _type_problem(kind: str) -> str:

@@ -164,7 +164,7 @@ STEPS: dict[str, Step] = {
     "substitute": lambda c, a, e: _done(text.substitute(c.value, a["find"], a.get("replace", ""))),
     "ifThenElse": _if_then_else,
     "phoneNumber": lambda c, a, e: _done(
-        text.phone_number(c.value, a.get("format", "(XXX) XXX-XXXX"))
+        text.phone_number(c.value, a.get("format", text.PHONE_FORMAT))
     ),
     "enrollSchoolYear": _enroll_school_year,
     "matchCodes": lambda c, a, e: _done(match_codes(c.value, a["table"], a.get("default"))),
@@ -173,8 +173,16 @@ STEPS: dict[str, Step] = {
 assert STEPS.keys() == ARGUMENTS.keys()
 
 
-def run_step(step: Any, carry: Carry, env: Env) -> Carry | Failed:
-    """One step (a one-key mapping) applied to ``carry``."""
+class Compiled(NamedTuple):
+    """A step whose name and arguments have been checked, ready to run on many values."""
+
+    label: str  # how an error names it: "date (step 2)"; "" for a Match Codes field
+    run: Step
+    args: Mapping[str, Any]
+
+
+def compile_step(step: Any, label: str) -> Compiled | Failed:
+    """Check one step (a one-key mapping) once, before it runs on every record."""
     if not isinstance(step, Mapping) or len(step) != 1:
         return Failed("a transformation step is an object with one key, the transformation's name")
     ((name, args),) = step.items()
@@ -182,20 +190,31 @@ def run_step(step: Any, carry: Carry, env: Env) -> Carry | Failed:
         return Failed(
             f"unknown transformation {show(str(name))}; expected one of {', '.join(STEPS)}"
         )
-    problem = arguments_problem(name, {} if args is None else args)
-    if problem:
-        return Failed(problem)
-    return STEPS[name](carry, {} if args is None else args, env)
+    args = {} if args is None else args
+    problem = arguments_problem(name, args)
+    return Failed(problem) if problem else Compiled(label, STEPS[name], args)
 
 
-def run_steps(steps: Sequence[Any], start: Carry, env: Env) -> Carry | Failed:
+def compile_steps(steps: Sequence[Any]) -> tuple[Compiled, ...] | Failed:
+    """Check a field's steps; the first bad one names itself: ``pick (step 2): ...``."""
+    compiled = []
+    for number, step in enumerate(steps, 1):
+        label = f"{_name(step)} (step {number})"
+        result = compile_step(step, label)
+        if isinstance(result, Failed):
+            return Failed(f"{label}: {result.message}")
+        compiled.append(result)
+    return tuple(compiled)
+
+
+def run_steps(steps: Sequence[Compiled], start: Carry, env: Env) -> Carry | Failed:
     """Run ``steps`` in order from ``start``; the first failure stops the field and
     names its step: ``date (step 2): ...``."""
     carry = start
-    for number, step in enumerate(steps, 1):
-        result = run_step(step, carry, env)
+    for step in steps:
+        result = step.run(carry, step.args, env)
         if isinstance(result, Failed):
-            return Failed(f"{_name(step)} (step {number}): {result.message}")
+            return Failed(f"{step.label}: {result.message}" if step.label else result.message)
         carry = result
     return carry
 

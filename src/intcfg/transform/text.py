@@ -18,6 +18,7 @@ from .base import Failed, Result, is_empty, show
 
 OPERATORS = ("equals", "notEquals", "contains", "startsWith", "endsWith", "isEmpty", "isNotEmpty")
 US_FORMAT_DIGITS = 10
+PHONE_FORMAT = "(XXX) XXX-XXXX"
 _DIGIT = re.compile(r"[0-9]")
 # Letters that Unicode does not decompose into a base letter and a mark, and the
 # punctuation names are written with.
@@ -137,7 +138,7 @@ def _holds(operator: str, text: str, operand: str) -> bool:
     return tests[operator]()
 
 
-def phone_number(value: str | None, fmt: str = "(XXX) XXX-XXXX") -> Result:
+def phone_number(value: str | None, fmt: str = PHONE_FORMAT) -> Result:
     """Phone Number: the value's digits written into ``fmt``, each X taking the next.
 
     Everything but the ASCII digits is dropped first ("+1 (555) 010-2030" has 11).
