@@ -9,8 +9,8 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from conftest import INTCFG, cli_env
 
+from conftest import INTCFG, cli_env
 from intcfg.expiries import status
 from intcfg.render.expiries import uid
 
@@ -18,9 +18,13 @@ ETS = "districts/riverside-usd/ets.yaml"
 CANARY = "canary-7f3a9c-secret-value-must-never-appear"
 
 
-def run(repo: Path, *args: str, today: str = "2026-11-22", **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    repo: Path, *args: str, today: str = "2026-11-22", **env: str
+) -> subprocess.CompletedProcess[str]:
     environment = {**cli_env(**env), "INTCFG_TODAY": today}
-    return subprocess.run([INTCFG, *args], cwd=repo, env=environment, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [INTCFG, *args], cwd=repo, env=environment, capture_output=True, text=True, timeout=60
+    )
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -74,23 +78,41 @@ def test_json_names_the_line_that_holds_credentials_rotated(example_repo: Path) 
 
 def test_within_lists_nothing_far_away_and_exits_0(example_repo: Path) -> None:
     proc = run(example_repo, "expiries", "--within", "14")
-    assert (proc.returncode, proc.stdout) == (0, "No ETS credentials due within 14 days (today is 2026-11-22).\n")
+    assert (proc.returncode, proc.stdout) == (
+        0,
+        "No ETS credentials due within 14 days (today is 2026-11-22).\n",
+    )
 
 
 def test_warning_window_exits_1_and_says_rotate_now(example_repo: Path) -> None:
     proc = run(example_repo, "expiries", "--within", "14", today="2026-12-04")
     assert proc.returncode == 1
     assert proc.stdout.splitlines()[1].split()[:8] == [
-        "riverside-usd", "river-charter", "2026-09-15", "80/90", "2026-12-04", "2026-12-14", "10", "rotate",
+        "riverside-usd",
+        "river-charter",
+        "2026-09-15",
+        "80/90",
+        "2026-12-04",
+        "2026-12-14",
+        "10",
+        "rotate",
     ]
-    assert "1 ETS credential due within 14 days (today is 2026-12-04): 0 expired, 1 to rotate now, 0 ok." in proc.stdout
+    assert (
+        "1 ETS credential due within 14 days (today is 2026-12-04): 0 expired, 1 to rotate now, 0 ok."
+        in proc.stdout
+    )
     assert "Generate new credentials in TOMS (https://mytoms.ets.org, Credentialing)" in proc.stdout
 
 
-def test_a_due_credential_outside_the_window_is_not_listed_and_does_not_fail(example_repo: Path) -> None:
+def test_a_due_credential_outside_the_window_is_not_listed_and_does_not_fail(
+    example_repo: Path,
+) -> None:
     # river-charter is in its warning window but due in 10 days, beyond --within 5.
     proc = run(example_repo, "expiries", "--within", "5", today="2026-12-04")
-    assert (proc.returncode, proc.stdout) == (0, "No ETS credentials due within 5 days (today is 2026-12-04).\n")
+    assert (proc.returncode, proc.stdout) == (
+        0,
+        "No ETS credentials due within 5 days (today is 2026-12-04).\n",
+    )
 
 
 def test_expired_credentials_are_listed_although_validate_rejects_them(example_repo: Path) -> None:
@@ -106,13 +128,26 @@ def test_expired_credentials_are_listed_although_validate_rejects_them(example_r
 
 @pytest.mark.parametrize(
     ("today", "expected"),
-    [("2026-12-03", "ok"), ("2026-12-04", "warning"), ("2026-12-13", "warning"), ("2026-12-14", "expired")],
+    [
+        ("2026-12-03", "ok"),
+        ("2026-12-04", "warning"),
+        ("2026-12-13", "warning"),
+        ("2026-12-14", "expired"),
+    ],
 )
-def test_status_agrees_with_validate_at_the_boundaries(example_repo: Path, today: str, expected: str) -> None:
+def test_status_agrees_with_validate_at_the_boundaries(
+    example_repo: Path, today: str, expected: str
+) -> None:
     found = run(example_repo, "validate", "--format", "json", today=today).stdout
-    rules = {f["rule"] for f in json.loads(found)["findings"] if (f["file"], f["line"]) == (ETS, 29)}
-    validate_says = "expired" if "INTCFG-E211" in rules else "warning" if "INTCFG-W211" in rules else "ok"
-    proc = run(example_repo, "expiries", "--format", "json", "--district", "riverside-usd", today=today)
+    rules = {
+        f["rule"] for f in json.loads(found)["findings"] if (f["file"], f["line"]) == (ETS, 29)
+    }
+    validate_says = (
+        "expired" if "INTCFG-E211" in rules else "warning" if "INTCFG-W211" in rules else "ok"
+    )
+    proc = run(
+        example_repo, "expiries", "--format", "json", "--district", "riverside-usd", today=today
+    )
     charter = next(r for r in rows(proc) if r["site"] == "river-charter")
     assert charter["status"] == validate_says == expected
     assert proc.returncode == (0 if expected == "ok" else 1)
@@ -121,16 +156,28 @@ def test_status_agrees_with_validate_at_the_boundaries(example_repo: Path, today
 def test_status_unit_boundaries() -> None:
     warn, due = dt.date(2026, 12, 4), dt.date(2026, 12, 14)
     assert [status(dt.date(2026, 12, d), warn, due) for d in (3, 4, 13, 14, 15)] == [
-        "ok", "warning", "warning", "expired", "expired",
+        "ok",
+        "warning",
+        "warning",
+        "expired",
+        "expired",
     ]
 
 
 def test_policy_precedence(example_repo: Path) -> None:
     settings = example_repo / "intcfg.yaml"
     edit(settings, "default: {warnDays: 80, maxDays: 90}", "default: {warnDays: 50, maxDays: 60}")
-    edit(settings, "hillcrest-isd: {warnDays: 330, maxDays: 365}", "riverside-usd: {warnDays: 100, maxDays: 120}")
+    edit(
+        settings,
+        "hillcrest-isd: {warnDays: 330, maxDays: 365}",
+        "riverside-usd: {warnDays: 100, maxDays: 120}",
+    )
     # hillcrest keeps its resource's own policy; a site patch's policy wins over the district's.
-    edit(example_repo / ETS, "    credentialsRotated: 2026-09-15", "    credentialsRotated: 2026-09-15\n    rotationPolicy: {warnDays: 20, maxDays: 30}")
+    edit(
+        example_repo / ETS,
+        "    credentialsRotated: 2026-09-15",
+        "    credentialsRotated: 2026-09-15\n    rotationPolicy: {warnDays: 20, maxDays: 30}",
+    )
     (example_repo / "districts/lakeside-sd/ets.yaml").write_text(
         "apiVersion: intcfg/v1\nkind: StateAssessmentIntegration\nmetadata: {name: ets, district: lakeside-sd}\n"
         "spec:\n  apiUrl: https://caaspp-aws.ets.org/api/v1/token\n  username: lakeside-toms\n"
@@ -152,10 +199,15 @@ def test_a_site_sharing_the_district_credentials_is_not_listed_twice(example_rep
     path = example_repo / ETS
     text = path.read_text(encoding="utf-8")
     start = text.index("    username: river-charter-toms")
-    path.write_text(text[:start] + "    apiUrl: https://caaspp-aws.ets.org/api/v1/token?lea=charter\n", encoding="utf-8")
+    path.write_text(
+        text[:start] + "    apiUrl: https://caaspp-aws.ets.org/api/v1/token?lea=charter\n",
+        encoding="utf-8",
+    )
     proc = run(example_repo, "expiries", "--format", "json", "--district", "riverside-usd")
     assert proc.returncode == 0, proc.stderr
-    assert [r["address"] for r in rows(proc)] == ["portal/riverside-usd/StateAssessmentIntegration/ets"]
+    assert [r["address"] for r in rows(proc)] == [
+        "portal/riverside-usd/StateAssessmentIntegration/ets"
+    ]
 
 
 def test_district_filter_and_unknown_district(example_repo: Path) -> None:
@@ -200,32 +252,62 @@ def ics(example_repo: Path) -> tuple[subprocess.CompletedProcess[str], bytes]:
     return proc, (example_repo / "ets.ics").read_bytes()
 
 
-def test_ics_has_a_rotate_and_an_expire_event_per_credential(ics: tuple[subprocess.CompletedProcess[str], bytes]) -> None:
+def test_ics_has_a_rotate_and_an_expire_event_per_credential(
+    ics: tuple[subprocess.CompletedProcess[str], bytes],
+) -> None:
     proc, data = ics
     assert proc.returncode == 0
     assert proc.stderr == "Wrote 6 events to ets.ics\n"
     cal = icalendar.Calendar.from_ical(data)
     assert str(cal["VERSION"]) == "2.0"
     assert str(cal["PRODID"]).startswith("-//intcfg//intcfg ")
-    events = [(str(e["SUMMARY"]), e.decoded("DTSTART"), e.decoded("DTEND")) for e in cal.walk("VEVENT")]
+    events = [
+        (str(e["SUMMARY"]), e.decoded("DTSTART"), e.decoded("DTEND")) for e in cal.walk("VEVENT")
+    ]
     assert events == [
-        ("Rotate ETS credentials: riverside-usd (river-charter)", dt.date(2026, 12, 4), dt.date(2026, 12, 5)),
-        ("ETS credentials expire today: riverside-usd (river-charter)", dt.date(2026, 12, 14), dt.date(2026, 12, 15)),
-        ("Rotate ETS credentials: riverside-usd (All Sites)", dt.date(2026, 12, 20), dt.date(2026, 12, 21)),
-        ("ETS credentials expire today: riverside-usd (All Sites)", dt.date(2026, 12, 30), dt.date(2026, 12, 31)),
-        ("Rotate ETS credentials: hillcrest-isd (All Sites)", dt.date(2027, 4, 27), dt.date(2027, 4, 28)),
-        ("ETS credentials expire today: hillcrest-isd (All Sites)", dt.date(2027, 6, 1), dt.date(2027, 6, 2)),
+        (
+            "Rotate ETS credentials: riverside-usd (river-charter)",
+            dt.date(2026, 12, 4),
+            dt.date(2026, 12, 5),
+        ),
+        (
+            "ETS credentials expire today: riverside-usd (river-charter)",
+            dt.date(2026, 12, 14),
+            dt.date(2026, 12, 15),
+        ),
+        (
+            "Rotate ETS credentials: riverside-usd (All Sites)",
+            dt.date(2026, 12, 20),
+            dt.date(2026, 12, 21),
+        ),
+        (
+            "ETS credentials expire today: riverside-usd (All Sites)",
+            dt.date(2026, 12, 30),
+            dt.date(2026, 12, 31),
+        ),
+        (
+            "Rotate ETS credentials: hillcrest-isd (All Sites)",
+            dt.date(2027, 4, 27),
+            dt.date(2027, 4, 28),
+        ),
+        (
+            "ETS credentials expire today: hillcrest-isd (All Sites)",
+            dt.date(2027, 6, 1),
+            dt.date(2027, 6, 2),
+        ),
     ]
     for event in cal.walk("VEVENT"):
         # All-day: DATE values, not DATE-TIME.
         assert type(event.decoded("DTSTART")) is dt.date
-        assert event.decoded("DTSTAMP") == dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
+        assert event.decoded("DTSTAMP") == dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
         (alarm,) = event.walk("VALARM")
         assert str(alarm["ACTION"]) == "DISPLAY"
         assert alarm.decoded("TRIGGER") == dt.timedelta(hours=9)
 
 
-def test_ics_round_trips_and_is_reproducible(example_repo: Path, ics: tuple[subprocess.CompletedProcess[str], bytes]) -> None:
+def test_ics_round_trips_and_is_reproducible(
+    example_repo: Path, ics: tuple[subprocess.CompletedProcess[str], bytes]
+) -> None:
     _, data = ics
     assert icalendar.Calendar.from_ical(data).to_ical() == data
     assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
@@ -233,7 +315,9 @@ def test_ics_round_trips_and_is_reproducible(example_repo: Path, ics: tuple[subp
     assert (example_repo / "again.ics").read_bytes() == data
 
 
-def test_ics_description_says_where_to_rotate_and_which_line_to_update(ics: tuple[subprocess.CompletedProcess[str], bytes]) -> None:
+def test_ics_description_says_where_to_rotate_and_which_line_to_update(
+    ics: tuple[subprocess.CompletedProcess[str], bytes],
+) -> None:
     _, data = ics
     first = next(iter(icalendar.Calendar.from_ical(data).walk("VEVENT")))
     assert str(first["DESCRIPTION"]) == (
@@ -250,7 +334,9 @@ def test_ics_description_says_where_to_rotate_and_which_line_to_update(ics: tupl
     )
 
 
-def test_ics_uids_are_unique_and_survive_a_rotation(example_repo: Path, ics: tuple[subprocess.CompletedProcess[str], bytes]) -> None:
+def test_ics_uids_are_unique_and_survive_a_rotation(
+    example_repo: Path, ics: tuple[subprocess.CompletedProcess[str], bytes]
+) -> None:
     _, before = ics
     uids = [str(e["UID"]) for e in icalendar.Calendar.from_ical(before).walk("VEVENT")]
     assert len(set(uids)) == 6
@@ -261,7 +347,12 @@ def test_ics_uids_are_unique_and_survive_a_rotation(example_repo: Path, ics: tup
     # After a rotation, re-importing must move the reminders, not add new ones.
     edit(example_repo / ETS, "credentialsRotated: 2026-09-15", "credentialsRotated: 2026-11-20")
     run(example_repo, "expiries", "--ics", "ets.ics")
-    after = {str(e["UID"]): e.decoded("DTSTART") for e in icalendar.Calendar.from_ical((example_repo / "ets.ics").read_bytes()).walk("VEVENT")}
+    after = {
+        str(e["UID"]): e.decoded("DTSTART")
+        for e in icalendar.Calendar.from_ical((example_repo / "ets.ics").read_bytes()).walk(
+            "VEVENT"
+        )
+    }
     assert set(after) == set(uids)
     assert after[uids[0]] == dt.date(2027, 2, 8)
 
@@ -272,11 +363,15 @@ def test_uid_of_a_district_and_of_its_site_never_collide() -> None:
 
     def make(address: str, site: str | None) -> Expiry:
         day = dt.date(2026, 1, 1)
-        return Expiry("d", site, "ets", address, day, 1, 2, day, day, 0, "ok", Location("f"), {"env": "X"})
+        return Expiry(
+            "d", site, "ets", address, day, 1, 2, day, day, 0, "ok", Location("f"), {"env": "X"}
+        )
 
     district = make("portal/d/StateAssessmentIntegration/ets", None)
     site = make("portal/d/StateAssessmentIntegration/ets/rotate", "rotate")
-    assert {uid(district, r) for r in ("rotate", "expires")}.isdisjoint({uid(site, r) for r in ("rotate", "expires")})
+    assert {uid(district, r) for r in ("rotate", "expires")}.isdisjoint(
+        {uid(site, r) for r in ("rotate", "expires")}
+    )
 
 
 def test_no_secret_value_in_any_output(example_repo: Path) -> None:
@@ -287,12 +382,32 @@ def test_no_secret_value_in_any_output(example_repo: Path) -> None:
         "secretKey: {env: HILLCREST_ETS_SECRET_KEY}",
         "secretKey: {file: hillcrest.key}",
     )
-    env = {name: CANARY for name in ("RIVERSIDE_ETS_SECRET_KEY", "RIVER_CHARTER_ETS_SECRET_KEY", "INTCFG_ADMIN_TOKEN")}
+    env = {
+        name: CANARY
+        for name in (
+            "RIVERSIDE_ETS_SECRET_KEY",
+            "RIVER_CHARTER_ETS_SECRET_KEY",
+            "INTCFG_ADMIN_TOKEN",
+        )
+    }
     outputs = []
     for fmt in ("text", "json"):
-        proc = run(example_repo, "expiries", "--format", fmt, "--ics", f"out-{fmt}.ics", today="2026-12-31", **env)
+        proc = run(
+            example_repo,
+            "expiries",
+            "--format",
+            fmt,
+            "--ics",
+            f"out-{fmt}.ics",
+            today="2026-12-31",
+            **env,
+        )
         assert proc.returncode == 1, proc.stderr
-        outputs += [proc.stdout, proc.stderr, (example_repo / f"out-{fmt}.ics").read_text(encoding="utf-8")]
+        outputs += [
+            proc.stdout,
+            proc.stderr,
+            (example_repo / f"out-{fmt}.ics").read_text(encoding="utf-8"),
+        ]
     assert all(CANARY not in text for text in outputs)
     assert "the file hillcrest.key" in outputs[2].replace("\r\n ", "")
 
@@ -300,5 +415,8 @@ def test_no_secret_value_in_any_output(example_repo: Path) -> None:
 def test_ics_that_cannot_be_written_is_one_clean_error(example_repo: Path) -> None:
     proc = run(example_repo, "expiries", "--ics", "no/such/dir/ets.ics")
     assert proc.returncode == 1
-    assert proc.stderr == "Error: Could not open file 'no/such/dir/ets.ics': No such file or directory\n"
+    assert (
+        proc.stderr
+        == "Error: Could not open file 'no/such/dir/ets.ics': No such file or directory\n"
+    )
     assert not list(example_repo.glob("no*"))

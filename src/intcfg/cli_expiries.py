@@ -56,8 +56,12 @@ def _check_districts(districts: tuple[str, ...], known: dict[str, Any]) -> None:
     help="Also write the credentials listed as an iCalendar file: an all-day event with "
     "an alarm on each warn date and on each due date.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable)."
+)
 @click.option(
     "-C",
     "--repo",
@@ -65,7 +69,9 @@ def _check_districts(districts: tuple[str, ...], known: dict[str, Any]) -> None:
     default=None,
     help="The config repository (default: the one containing the current directory).",
 )
-def expiries(within: int | None, ics: Path | None, fmt: str, districts: tuple[str, ...], repo: Path | None) -> None:
+def expiries(
+    within: int | None, ics: Path | None, fmt: str, districts: tuple[str, ...], repo: Path | None
+) -> None:
     """List ETS credentials by the date they must be rotated.
 
     Every district's StateAssessmentIntegration (All Sites) and every site
@@ -111,7 +117,7 @@ def _midnight_utc(day: Any) -> Any:
     import datetime as dt
 
     # DTSTAMP: the same for every run on one day, so the file only changes with the data.
-    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
 
 
 def register(group: click.Group) -> None:

@@ -38,7 +38,8 @@ class Expiry(NamedTuple):
     days_left: int
     status: Status
     source: Location  # where credentialsRotated is set
-    secret: dict[str, str]  # the secret key's reference ({env: NAME} or {file: PATH}), never a value
+    # The secret key's reference ({env: NAME} or {file: PATH}), never its value.
+    secret: dict[str, str]
 
     @property
     def scope(self) -> str:
@@ -80,7 +81,10 @@ def _own_credentials(obj: DesiredObject, bases: dict[tuple[str, str], DesiredObj
         return True
     base = bases.get((obj.address.district, obj.address.name))
     # A site's credentialsRotated set anywhere but the base resource came from its override.
-    return base is None or obj.provenance["credentialsRotated"] != base.provenance["credentialsRotated"]
+    return (
+        base is None
+        or obj.provenance["credentialsRotated"] != base.provenance["credentialsRotated"]
+    )
 
 
 def collect(state: DesiredState, settings: RepoSettings, today: dt.date) -> list[Expiry]:
@@ -88,10 +92,14 @@ def collect(state: DesiredState, settings: RepoSettings, today: dt.date) -> list
     ets = [o for o in state.objects if o.address.kind == KIND]
     bases = {(o.address.district, o.address.name): o for o in ets if o.address.site is None}
     found = [_expiry(o, settings, today) for o in ets if _own_credentials(o, bases)]
-    return sorted(found, key=lambda e: (e.due, e.district, e.site is not None, e.site or "", e.name))
+    return sorted(
+        found, key=lambda e: (e.due, e.district, e.site is not None, e.site or "", e.name)
+    )
 
 
-def select(expiries: Iterable[Expiry], districts: Iterable[str] = (), within: int | None = None) -> list[Expiry]:
+def select(
+    expiries: Iterable[Expiry], districts: Iterable[str] = (), within: int | None = None
+) -> list[Expiry]:
     """Only the districts named (all when none) and those due within ``within`` days."""
     chosen = set(districts)
     return [

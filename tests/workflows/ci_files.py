@@ -40,7 +40,9 @@ def github_shell(name: str) -> list[str]:
 
 
 def github_scripts(name: str) -> list[str]:
-    return [step["with"]["script"] for step in steps(workflow(name)) if "script" in step.get("with", {})]
+    return [
+        step["with"]["script"] for step in steps(workflow(name)) if "script" in step.get("with", {})
+    ]
 
 
 def gitlab_shell() -> list[str]:

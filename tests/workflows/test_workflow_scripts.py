@@ -56,7 +56,9 @@ new AsyncFunction('require', 'github', 'context', 'core', fs.readFileSync(script
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
 
-def run_github_script(tmp_path: Path, script: str, state: dict[str, Any], files: dict[str, str], **env: str) -> list[Any]:
+def run_github_script(
+    tmp_path: Path, script: str, state: dict[str, Any], files: dict[str, str], **env: str
+) -> list[Any]:
     (tmp_path / "harness.js").write_text(HARNESS, encoding="utf-8")
     (tmp_path / "script.js").write_text(script, encoding="utf-8")
     (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
@@ -64,14 +66,22 @@ def run_github_script(tmp_path: Path, script: str, state: dict[str, Any], files:
         (tmp_path / name).write_text(text, encoding="utf-8")
     proc = subprocess.run(
         ["node", "harness.js", "script.js", "state.json"],
-        cwd=tmp_path, env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
 
 
 def comment(id_: int, body: str, kind: str = "Bot") -> dict[str, Any]:
-    return {"id": id_, "body": body, "user": {"type": kind, "login": "github-actions[bot]" if kind == "Bot" else "someone"}}
+    return {
+        "id": id_,
+        "body": body,
+        "user": {"type": kind, "login": "github-actions[bot]" if kind == "Bot" else "someone"},
+    }
 
 
 @needs_node
@@ -83,7 +93,11 @@ def test_plan_comment_is_created_once_then_updated(tmp_path: Path) -> None:
     body = calls[0][1]["body"]
     assert body == f"{MARKER}\n### intcfg plan for 0123456789ab\n\n{plan['plan.md']}"
     assert calls[0][1]["issue_number"] == 7
-    existing = [comment(1, "LGTM", "User"), comment(5, f"{MARKER}\nold plan"), comment(9, f"{MARKER} quoted by a person", "User")]
+    existing = [
+        comment(1, "LGTM", "User"),
+        comment(5, f"{MARKER}\nold plan"),
+        comment(9, f"{MARKER} quoted by a person", "User"),
+    ]
     calls = run_github_script(tmp_path, script, {"comments": existing}, plan)
     assert [(name, params.get("comment_id")) for name, params in calls] == [("updateComment", 5)]
 
@@ -97,8 +111,19 @@ def test_a_huge_plan_is_truncated_below_githubs_limit(tmp_path: Path) -> None:
     assert body.endswith("… truncated; the full plan is in the job summary.")
 
 
-def issue(number: int, labels: list[str], login: str = "github-actions[bot]", title: str = "intcfg: drift detected") -> dict[str, Any]:
-    return {"number": number, "title": title, "state": "open", "labels": [{"name": n} for n in labels], "user": {"login": login}}
+def issue(
+    number: int,
+    labels: list[str],
+    login: str = "github-actions[bot]",
+    title: str = "intcfg: drift detected",
+) -> dict[str, Any]:
+    return {
+        "number": number,
+        "title": title,
+        "state": "open",
+        "labels": [{"name": n} for n in labels],
+        "user": {"login": login},
+    }
 
 
 @needs_node
@@ -112,9 +137,13 @@ def issue(number: int, labels: list[str], login: str = "github-actions[bot]", ti
         ([issue(5, ["intcfg-drift"], title="something else")], [("create", None)]),
     ],
 )
-def test_drift_issue_is_opened_once_and_updated(tmp_path: Path, issues: list[Any], expected: list[Any]) -> None:
+def test_drift_issue_is_opened_once_and_updated(
+    tmp_path: Path, issues: list[Any], expected: list[Any]
+) -> None:
     (script,) = github_scripts("drift.yml")
-    calls = run_github_script(tmp_path, script, {"issues": issues}, {"drift.md": "## Drift\n~ portal/x\n"}, DRIFT="2")
+    calls = run_github_script(
+        tmp_path, script, {"issues": issues}, {"drift.md": "## Drift\n~ portal/x\n"}, DRIFT="2"
+    )
     assert [(name, params.get("issue_number")) for name, params in calls] == expected
     params = calls[0][1]
     assert params["body"].endswith("## Drift\n~ portal/x\n")
@@ -126,13 +155,18 @@ def test_drift_issue_is_opened_once_and_updated(tmp_path: Path, issues: list[Any
 @needs_node
 def test_drift_issue_is_closed_when_the_drift_is_gone(tmp_path: Path) -> None:
     (script,) = github_scripts("drift.yml")
-    calls = run_github_script(tmp_path, script, {"issues": [issue(3, ["intcfg-drift"])]}, {}, DRIFT="0")
-    assert [(name, params["issue_number"]) for name, params in calls] == [("createComment", 3), ("update", 3)]
+    calls = run_github_script(
+        tmp_path, script, {"issues": [issue(3, ["intcfg-drift"])]}, {}, DRIFT="0"
+    )
+    assert [(name, params["issue_number"]) for name, params in calls] == [
+        ("createComment", 3),
+        ("update", 3),
+    ]
     assert calls[1][1]["state"] == "closed"
     assert run_github_script(tmp_path, script, {"issues": []}, {}, DRIFT="0") == []
 
 
-# -- the drift step's exit codes -------------------------------------------------------------------
+# -- the drift step's exit codes ------------------------------------------------------------------
 
 
 def stub_intcfg(directory: Path, exit_code: int) -> Path:
@@ -155,8 +189,13 @@ def stub_intcfg(directory: Path, exit_code: int) -> Path:
     return directory
 
 
-@pytest.mark.parametrize(("code", "step_fails", "output"), [(0, False, "exit=0"), (2, False, "exit=2"), (1, True, "exit=1")])
-def test_github_drift_step_passes_drift_on_and_fails_on_errors(tmp_path: Path, code: int, step_fails: bool, output: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "step_fails", "output"),
+    [(0, False, "exit=0"), (2, False, "exit=2"), (1, True, "exit=1")],
+)
+def test_github_drift_step_passes_drift_on_and_fails_on_errors(
+    tmp_path: Path, code: int, step_fails: bool, output: str
+) -> None:
     (step,) = [s for s in steps(workflow("drift.yml")) if s.get("id") == "drift"]
     bin_dir = stub_intcfg(tmp_path / "bin", code)
     env = {
@@ -167,15 +206,21 @@ def test_github_drift_step_passes_drift_on_and_fails_on_errors(tmp_path: Path, c
     # GitHub runs `shell: bash` steps as `bash --noprofile --norc -eo pipefail {0}`.
     proc = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert (proc.returncode != 0) == step_fails
     assert (tmp_path / "output").read_text() == output + "\n"
     summary = tmp_path / "summary"
-    assert (summary.read_text() if summary.exists() else "") == ("## drift report\n" if code == 2 else "")
+    assert (summary.read_text() if summary.exists() else "") == (
+        "## drift report\n" if code == 2 else ""
+    )
 
 
-# -- GitLab's API calls, against a loopback server -------------------------------------------------------
+# -- GitLab's API calls, against a loopback server ------------------------------------------------
 
 
 class FakeGitLab:
@@ -218,7 +263,15 @@ def _handler(gitlab: FakeGitLab) -> type[BaseHTTPRequestHandler]:
                 return self._collection(method, gitlab.issues, parts, query, data, "iid")
             return self._reply(404, {"message": "404 Not found"})
 
-        def _collection(self, method: str, items: list[dict[str, Any]], parts: list[str], query: dict[str, str], data: Any, key: str) -> None:
+        def _collection(
+            self,
+            method: str,
+            items: list[dict[str, Any]],
+            parts: list[str],
+            query: dict[str, str],
+            data: Any,
+            key: str,
+        ) -> None:
             if method == "GET":
                 chosen = [i for i in items if query.get("labels") in (None, *i.get("labels", []))]
                 per_page = min(int(query.get("per_page", 20)), gitlab.per_page_cap)
@@ -262,7 +315,9 @@ def gitlab() -> Iterator[tuple[FakeGitLab, str]]:
         thread.join(timeout=10)
 
 
-def run_gitlab_job(job: str, tmp_path: Path, api: str, exit_code: int, token: str | None = "glpat-test") -> subprocess.CompletedProcess[str]:
+def run_gitlab_job(
+    job: str, tmp_path: Path, api: str, exit_code: int, token: str | None = "glpat-test"
+) -> subprocess.CompletedProcess[str]:
     script = "\n".join(str(line) for line in load(GITLAB)[job]["script"])
     bin_dir = stub_intcfg(tmp_path / "bin", exit_code)
     (bin_dir / "git").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
@@ -279,23 +334,40 @@ def run_gitlab_job(job: str, tmp_path: Path, api: str, exit_code: int, token: st
     if token is not None:
         env["INTCFG_GITLAB_TOKEN"] = token
     # GitLab's runner runs a job's script lines in one shell that stops at the first failure.
-    return subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-def test_gitlab_plan_note_is_created_once_then_updated(tmp_path: Path, gitlab: tuple[FakeGitLab, str]) -> None:
+def test_gitlab_plan_note_is_created_once_then_updated(
+    tmp_path: Path, gitlab: tuple[FakeGitLab, str]
+) -> None:
     fake, api = gitlab
     fake.per_page_cap = 2  # the marker note is found on a later page too
-    fake.notes += [{"id": 1, "body": "first"}, {"id": 2, "body": "second"}, {"id": 3, "body": "third"}]
+    fake.notes += [
+        {"id": 1, "body": "first"},
+        {"id": 2, "body": "second"},
+        {"id": 3, "body": "third"},
+    ]
     for _ in range(2):
         proc = run_gitlab_job("plan", tmp_path, api, 0)
         assert proc.returncode == 0, proc.stderr
     plans = [n for n in fake.notes if n["body"].startswith(MARKER)]
-    assert plans == [{"id": 4, "body": f"{MARKER}\n### intcfg plan for 0123abcd\n\n## plan report\n"}]
+    assert plans == [
+        {"id": 4, "body": f"{MARKER}\n### intcfg plan for 0123abcd\n\n## plan report\n"}
+    ]
     assert [m for m, path, _ in fake.requests] == ["GET", "GET", "POST", "GET", "GET", "PUT"]
     assert fake.requests[-1][1] == "/api/v4/projects/12/merge_requests/3/notes/4"
 
 
-def test_gitlab_plan_without_a_token_posts_nothing_and_passes(tmp_path: Path, gitlab: tuple[FakeGitLab, str]) -> None:
+def test_gitlab_plan_without_a_token_posts_nothing_and_passes(
+    tmp_path: Path, gitlab: tuple[FakeGitLab, str]
+) -> None:
     fake, api = gitlab
     proc = run_gitlab_job("plan", tmp_path, api, 0, token=None)
     assert proc.returncode == 0, proc.stderr
@@ -303,20 +375,33 @@ def test_gitlab_plan_without_a_token_posts_nothing_and_passes(tmp_path: Path, gi
     assert fake.requests == []
 
 
-def test_gitlab_drift_opens_then_updates_one_issue_and_fails(tmp_path: Path, gitlab: tuple[FakeGitLab, str]) -> None:
+def test_gitlab_drift_opens_then_updates_one_issue_and_fails(
+    tmp_path: Path, gitlab: tuple[FakeGitLab, str]
+) -> None:
     fake, api = gitlab
-    fake.issues.append({"iid": 1, "title": "intcfg: drift detected", "labels": ["other"], "description": "not ours"})
+    fake.issues.append(
+        {
+            "iid": 1,
+            "title": "intcfg: drift detected",
+            "labels": ["other"],
+            "description": "not ours",
+        }
+    )
     for _ in range(2):
         proc = run_gitlab_job("drift", tmp_path, api, 2)
         assert proc.returncode == 2, proc.stderr
     ours = [i for i in fake.issues if "intcfg-drift" in i["labels"]]
     assert len(ours) == 1
     assert ours[0]["title"] == "intcfg: drift detected"
-    assert ours[0]["description"].endswith("Last checked: https://gitlab.example/jobs/99\n\n## drift report\n")
+    assert ours[0]["description"].endswith(
+        "Last checked: https://gitlab.example/jobs/99\n\n## drift report\n"
+    )
 
 
 @pytest.mark.parametrize("code", [0, 1])
-def test_gitlab_drift_without_drift_touches_no_issue(tmp_path: Path, gitlab: tuple[FakeGitLab, str], code: int) -> None:
+def test_gitlab_drift_without_drift_touches_no_issue(
+    tmp_path: Path, gitlab: tuple[FakeGitLab, str], code: int
+) -> None:
     fake, api = gitlab
     proc = run_gitlab_job("drift", tmp_path, api, code)
     assert proc.returncode == code

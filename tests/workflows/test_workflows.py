@@ -28,6 +28,7 @@ from ci_files import (
     steps,
     workflow,
 )
+
 from conftest import INTCFG, REPO_ROOT, cli_env
 
 # Commands another part of the project provides; until they exist, their calls are skipped.
@@ -58,13 +59,15 @@ def test_gitlab_ci_matches_the_public_schema() -> None:
 
 def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
-    broken.write_text((WORKFLOWS / "reconcile.yml").read_text().replace("runs-on:", "runs_on:"), encoding="utf-8")
+    broken.write_text(
+        (WORKFLOWS / "reconcile.yml").read_text().replace("runs-on:", "runs_on:"), encoding="utf-8"
+    )
     proc = check_jsonschema("vendor.github-workflows", broken)
     assert proc.returncode == 1
     assert "broken.yml::$.jobs.reconcile" in proc.stdout
 
 
-# -- the commands they call ------------------------------------------------------------------
+# -- the commands they call -----------------------------------------------------------------------
 
 
 def _all_calls() -> list[tuple[str, list[str]]]:
@@ -79,7 +82,9 @@ CALLS = _all_calls()
 
 @cache
 def _help(*command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([INTCFG, *command, "--help"], env=cli_env(), capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [INTCFG, *command, "--help"], env=cli_env(), capture_output=True, text=True, timeout=60
+    )
 
 
 def _commands() -> set[str]:
@@ -92,7 +97,9 @@ def _flags(call: list[str]) -> list[tuple[str, str | None]]:
     for i, word in enumerate(call):
         if word.startswith("-"):
             name, _, inline = word.partition("=")
-            following = call[i + 1] if i + 1 < len(call) and not call[i + 1].startswith("-") else None
+            following = (
+                call[i + 1] if i + 1 < len(call) and not call[i + 1].startswith("-") else None
+            )
             out.append((name, inline or following))
     return out
 
@@ -102,20 +109,32 @@ def test_the_files_call_intcfg() -> None:
     assert called == {"validate", "plan", "reconcile", "expiries", "drift"}
 
 
-@pytest.mark.parametrize(("where", "call"), CALLS, ids=[f"{w}: intcfg {' '.join(c)}" for w, c in CALLS])
-def test_every_intcfg_call_names_a_command_and_flags_that_exist(where: str, call: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("where", "call"), CALLS, ids=[f"{w}: intcfg {' '.join(c)}" for w, c in CALLS]
+)
+def test_every_intcfg_call_names_a_command_and_flags_that_exist(
+    where: str, call: list[str]
+) -> None:
     command = call[0]
     if command not in _commands():
         if command in LOOP_COMMANDS:
-            pytest.skip(f"`intcfg {command}` does not exist yet (built in another part of the project)")
-        pytest.fail(f"{where}: `intcfg {command}` is not a command (commands: {', '.join(sorted(_commands()))})")
+            pytest.skip(
+                f"`intcfg {command}` does not exist yet (built in another part of the project)"
+            )
+        pytest.fail(
+            f"{where}: `intcfg {command}` is not a command (commands: {', '.join(sorted(_commands()))})"
+        )
     proc = _help(command)
     assert proc.returncode == 0, proc.stderr
     for flag, value in _flags(call[1:]):
-        assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", proc.stdout), f"{where}: {flag} is not an option of intcfg {command}"
+        assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", proc.stdout), (
+            f"{where}: {flag} is not an option of intcfg {command}"
+        )
         choices = re.search(rf"{re.escape(flag)}[ =]\[([^\]]+)\]", proc.stdout)
         if choices and value is not None:
-            assert value in choices.group(1).split("|"), f"{where}: {flag} {value} is not one of {choices.group(1)}"
+            assert value in choices.group(1).split("|"), (
+                f"{where}: {flag} {value} is not one of {choices.group(1)}"
+            )
 
 
 def test_the_call_check_catches_an_unknown_flag() -> None:
@@ -150,17 +169,32 @@ SECRETS = _env_references() | {"INTCFG_ADMIN_TOKEN", "INTCFG_FINGERPRINT_KEY"}
 
 
 def test_the_example_references_secrets() -> None:
-    assert {"RIVERSIDE_ETS_SECRET_KEY", "RIVER_CHARTER_ETS_SECRET_KEY", "LAKESIDE_PS_CLIENT_SECRET"} <= SECRETS
+    assert {
+        "RIVERSIDE_ETS_SECRET_KEY",
+        "RIVER_CHARTER_ETS_SECRET_KEY",
+        "LAKESIDE_PS_CLIENT_SECRET",
+    } <= SECRETS
 
 
 def test_pull_request_workflow_uses_no_secret_and_minimal_permissions() -> None:
     data = workflow("pull-request.yml")
     assert list(data["on"]) == ["pull_request"]
-    assert data["permissions"] == {"contents": "read", "pull-requests": "write", "security-events": "write"}
+    assert data["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+        "security-events": "write",
+    }
     assert "secrets." not in (WORKFLOWS / "pull-request.yml").read_text(encoding="utf-8")
     uses = [s["uses"].split("@")[0] for s in steps(data) if "uses" in s]
-    assert uses == ["actions/checkout", "actions/setup-python", "github/codeql-action/upload-sarif", "actions/github-script"]
-    upload = next(s for s in steps(data) if s.get("uses", "").startswith("github/codeql-action/upload-sarif"))
+    assert uses == [
+        "actions/checkout",
+        "actions/setup-python",
+        "github/codeql-action/upload-sarif",
+        "actions/github-script",
+    ]
+    upload = next(
+        s for s in steps(data) if s.get("uses", "").startswith("github/codeql-action/upload-sarif")
+    )
     assert upload["if"].startswith("always()")
     assert upload["with"]["sarif_file"] == "intcfg.sarif"
 
@@ -175,11 +209,15 @@ def test_reconcile_runs_only_for_main_and_one_at_a_time() -> None:
     assert checkout["uses"].startswith("actions/checkout@") and checkout["with"]["fetch-depth"] == 0
     runs = [s["run"] for s in steps(data) if "run" in s]
     assert "git fetch origin intcfg/audit:intcfg/audit || true" in runs
-    assert runs.index("git fetch origin intcfg/audit:intcfg/audit || true") < runs.index("intcfg reconcile --auto-approve --push")
+    assert runs.index("git fetch origin intcfg/audit:intcfg/audit || true") < runs.index(
+        "intcfg reconcile --auto-approve --push"
+    )
 
 
 def test_reconcile_passes_every_secret_the_configuration_references() -> None:
-    (step,) = [s for s in steps(workflow("reconcile.yml")) if "intcfg reconcile" in s.get("run", "")]
+    (step,) = [
+        s for s in steps(workflow("reconcile.yml")) if "intcfg reconcile" in s.get("run", "")
+    ]
     assert set(step["env"]) == SECRETS
     assert all(value == f"${{{{ secrets.{name} }}}}" for name, value in step["env"].items())
 
@@ -208,7 +246,7 @@ def test_no_workflow_uses_pull_request_target() -> None:
         assert "pull_request_target" not in workflow(name)["on"]
 
 
-# -- GitLab -----------------------------------------------------------------------------------------
+# -- GitLab ---------------------------------------------------------------------------------------
 
 
 def test_gitlab_runs_no_pipeline_for_the_audit_branch() -> None:
@@ -235,12 +273,15 @@ def test_gitlab_never_puts_the_push_token_in_a_url() -> None:
     assert not re.search(r"https://[^\s\"]*\$\{?INTCFG_PUSH_TOKEN", script)
 
 
-# -- shell and embedded scripts parse ------------------------------------------------------------------
+# -- shell and embedded scripts parse -------------------------------------------------------------
 
 
 def _shells() -> list[tuple[str, str]]:
     out = [(name, shell) for name in GITHUB_FILES for shell in github_shell(name)]
-    out += [(".gitlab-ci.yml", "\n".join(str(line) for line in load(GITLAB)[job]["script"])) for job in ("plan", "reconcile", "drift")]
+    out += [
+        (".gitlab-ci.yml", "\n".join(str(line) for line in load(GITLAB)[job]["script"]))
+        for job in ("plan", "reconcile", "drift")
+    ]
     out += [(K8S_JOB.name, shell) for shell in k8s_shell()]
     return out
 
@@ -260,19 +301,25 @@ def test_gitlab_python_scripts_compile() -> None:
         compile(body, ".gitlab-ci.yml", "exec")
 
 
-# -- Kubernetes --------------------------------------------------------------------------------------
+# -- Kubernetes -----------------------------------------------------------------------------------
 
 
 def test_k8s_indexed_job_shards_match_its_completions(tmp_path: Path) -> None:
     job = k8s_job()
     spec = job["spec"]
-    assert (job["apiVersion"], job["kind"], spec["completionMode"]) == ("batch/v1", "Job", "Indexed")
+    assert (job["apiVersion"], job["kind"], spec["completionMode"]) == (
+        "batch/v1",
+        "Job",
+        "Indexed",
+    )
     assert spec["template"]["spec"]["restartPolicy"] == "Never"
     n = spec["completions"]
     # Run the container's script with stand-ins for git and intcfg: pod i reconciles shard i+1 of N.
     stubs = tmp_path / "bin"
     stubs.mkdir()
-    (stubs / "git").write_text('#!/bin/sh\n[ "$1" = clone ] && mkdir -p config\nexit 0\n', encoding="utf-8")
+    (stubs / "git").write_text(
+        '#!/bin/sh\n[ "$1" = clone ] && mkdir -p config\nexit 0\n', encoding="utf-8"
+    )
     (stubs / "intcfg").write_text('#!/bin/sh\necho "$@"\n', encoding="utf-8")
     for stub in stubs.iterdir():
         stub.chmod(0o755)
@@ -281,8 +328,14 @@ def test_k8s_indexed_job_shards_match_its_completions(tmp_path: Path) -> None:
     for index in range(n):
         work = tmp_path / f"pod-{index}"
         work.mkdir()
-        env = {"PATH": f"{stubs}:/usr/bin:/bin", "JOB_COMPLETION_INDEX": str(index), "CONFIG_REPOSITORY": "https://git.invalid/x"}
-        proc = subprocess.run(["/bin/sh", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=30)
+        env = {
+            "PATH": f"{stubs}:/usr/bin:/bin",
+            "JOB_COMPLETION_INDEX": str(index),
+            "CONFIG_REPOSITORY": "https://git.invalid/x",
+        }
+        proc = subprocess.run(
+            ["/bin/sh", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=30
+        )
         assert proc.returncode == 0, proc.stderr
         seen.append(proc.stdout.strip())
     assert seen == [f"reconcile --shard {k}/{n} --auto-approve --push" for k in range(1, n + 1)]

@@ -5,14 +5,28 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ..expiries import Expiry
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 TOMS = "https://mytoms.ets.org"
 STATUS_TEXT = {"ok": "ok", "warning": "rotate now", "expired": "EXPIRED"}
 COLOURS = {"ok": "", "warning": "\033[33m", "expired": "\033[31m"}
 RESET = "\033[0m"
-HEADER = ("DISTRICT", "SITE", "ROTATED", "POLICY", "WARN ON", "DUE", "DAYS LEFT", "STATUS", "SET AT")
+HEADER = (
+    "DISTRICT",
+    "SITE",
+    "ROTATED",
+    "POLICY",
+    "WARN ON",
+    "DUE",
+    "DAYS LEFT",
+    "STATUS",
+    "SET AT",
+)
 RIGHT_ALIGNED = {"DAYS LEFT"}
 # Alarms of all-day events fire relative to their start (midnight): 09:00 on the day.
 ALARM_AFTER_START = dt.timedelta(hours=9)
@@ -60,7 +74,9 @@ def _summary(expiries: Sequence[Expiry], today: dt.date, within: int | None) -> 
     )
 
 
-def text(expiries: Sequence[Expiry], today: dt.date, within: int | None = None, colour: bool = False) -> str:
+def text(
+    expiries: Sequence[Expiry], today: dt.date, within: int | None = None, colour: bool = False
+) -> str:
     lines = []
     if expiries:
         header, *rows = _table([HEADER, *map(_row, expiries)])
@@ -91,7 +107,9 @@ def _as_dict(e: Expiry) -> dict[str, object]:
     }
 
 
-def as_json(expiries: Sequence[Expiry], today: dt.date, within: int | None = None, colour: bool = False) -> str:
+def as_json(
+    expiries: Sequence[Expiry], today: dt.date, within: int | None = None, colour: bool = False
+) -> str:
     document = {
         "today": today.isoformat(),
         "within": within,
@@ -137,7 +155,9 @@ def _description(e: Expiry, headline: str) -> str:
     )
 
 
-def _event(e: Expiry, role: str, day: dt.date, summary: str, headline: str, stamp: dt.datetime) -> object:
+def _event(
+    e: Expiry, role: str, day: dt.date, summary: str, headline: str, stamp: dt.datetime
+) -> Event:
     from icalendar import Alarm, Event
 
     event = Event()
@@ -172,14 +192,22 @@ def calendar(expiries: Sequence[Expiry], stamp: dt.datetime, version: str) -> by
     for e in expiries:
         cal.add_component(
             _event(
-                e, "rotate", e.warn_on, f"Rotate ETS credentials: {e.scope}",
-                f"The ETS credentials of {e.scope} expire in {e.max_days - e.warn_days} days.", stamp,
+                e,
+                "rotate",
+                e.warn_on,
+                f"Rotate ETS credentials: {e.scope}",
+                f"The ETS credentials of {e.scope} expire in {e.max_days - e.warn_days} days.",
+                stamp,
             )
         )
         cal.add_component(
             _event(
-                e, "expires", e.due, f"ETS credentials expire today: {e.scope}",
-                f"The ETS credentials of {e.scope} expire today; rotate them now.", stamp,
+                e,
+                "expires",
+                e.due,
+                f"ETS credentials expire today: {e.scope}",
+                f"The ETS credentials of {e.scope} expire today; rotate them now.",
+                stamp,
             )
         )
     return cal.to_ical()  # type: ignore[no-any-return]
