@@ -56,6 +56,9 @@ def test_exact_match_wins_over_case_insensitive() -> None:
     assert match_codes(" M ", table) == Failed(
         "' M ' matches several match-code keys that differ only in case or spaces"
     )
+    assert match_codes(" M ", table, default="Unknown") == Failed(
+        "' M ' matches several match-code keys that differ only in case or spaces"
+    )
 
 
 def test_an_empty_value_matches_only_an_explicit_empty_key() -> None:
