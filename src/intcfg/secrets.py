@@ -40,6 +40,9 @@ FINGERPRINT_KEY_FILE = Path(".intcfg") / "fingerprint.key"
 SECRET_DIRS_ENV = "INTCFG_SECRET_DIRS"
 MAX_SECRET_FILE_BYTES = 65_536
 MIN_FINGERPRINT_KEY_BYTES = 16
+# Shorter values are no secrets worth the name, and replacing them would garble every
+# message (a token "ok" would mask each "ok").
+MIN_SCRUB_LENGTH = 6
 
 
 class Secret:
@@ -104,7 +107,7 @@ class Scrubber:
         self._ordered: tuple[str, ...] = ()
 
     def add(self, value: str) -> None:
-        if not value or value in self._values:
+        if len(value) < MIN_SCRUB_LENGTH or value in self._values:
             return
         forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
         forms.add(json.dumps(value)[1:-1])

@@ -180,6 +180,11 @@ def test_scrub_removes_values_and_encoded_forms() -> None:
     assert out.count("***") == 3
 
 
+def test_values_too_short_to_be_secrets_are_not_scrubbed() -> None:
+    Secret("okay1")
+    assert scrub("okay1 then okay") == "okay1 then okay"
+
+
 def test_secret_paths_follow_the_models() -> None:
     assert secret_paths("ETranscriptVendor") == (("consumerSecret",), ("password",))
     assert secret_paths("StateAssessmentIntegration") == (("secretKey",),)

@@ -1,0 +1,57 @@
+"""What a vendor credential test answers, and the helpers the vendor modules share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import httpx
+
+from ..errors import ProviderError
+from ..providers import http
+
+ClientFactory = Callable[[str], httpx.AsyncClient]
+
+
+class Part(NamedTuple):
+    """One step of a test: a token, a certificate, a reachability check."""
+
+    name: str
+    ok: bool
+    message: str
+
+
+class VendorResult(NamedTuple):
+    ok: bool
+    message: str
+    parts: tuple[Part, ...] = ()
+    code: str | None = None  # ETS001/ETS002 for ETS
+
+
+def default_factory(base_url: str) -> httpx.AsyncClient:
+    return http.build_client(base_url)
+
+
+def connected(parts: list[Part], ok_text: str = "Connected", failed_text: str = "Connection failed") -> VendorResult:
+    failed = [p for p in parts if not p.ok]
+    if not failed:
+        return VendorResult(True, ok_text, tuple(parts))
+    return VendorResult(False, f"{failed_text}: {failed[0].name}: {failed[0].message}", tuple(parts))
+
+
+def unreachable(error: ProviderError) -> str:
+    """A transport failure as a test outcome: the part of the message after the URL."""
+    text = str(error)
+    return text.split(": ", 2)[-1] if text.count(": ") >= 2 else text
+
+
+def status_text(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code} {http.error_message(response)}"
+
+
+def json_of(response: httpx.Response) -> dict[str, object] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
