@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import defaults
 from .desired import DesiredState, build
@@ -69,3 +71,201 @@ def load_repository(start: Path | None = None, tolerate: frozenset[str] = frozen
         text = path.read_text(encoding="utf-8-sig")
         documents.extend(load_text(path.relative_to(root).as_posix(), text).documents)
     return Repository(root, settings, documents, report)
+
+
+# -- the GitOps loop ---------------------------------------------------------------------
+
+
+class ApplyRequest(NamedTuple):
+    plan_file: Path | None
+    districts: tuple[str, ...]
+    shard: str | None
+    live: str | None
+    prune: bool
+    parallelism: int
+    force: bool
+    lock_timeout: float
+    push: bool
+
+
+class ApplyOutcome(NamedTuple):
+    results: list[Any]
+    commit: str | None
+    credentials_failed: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.credentials_failed or any(r.outcome in ("failed", "blocked") for r in self.results)
+
+
+def _source_commit(root: Path) -> str | None:
+    import subprocess
+
+    proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def _fingerprint(repository: Repository, resolve: bool) -> Any:
+    if not resolve:
+        return None
+    from .secrets import SecretResolver, fingerprint, fingerprint_key
+
+    resolver = SecretResolver(repository.root)
+    key = fingerprint_key(repository.root)
+
+    def fp(address: Any, path: str, ref: dict[str, str]) -> str:
+        return fingerprint(resolver.resolve(ref, f"{address} {path}"), key)
+
+    return fp
+
+
+async def _plan(repository: Repository, districts: tuple[str, ...], shard: str | None, live: str | None, resolve: bool) -> Any:
+    from . import audit, loop
+    from .providers.connect import open_providers
+
+    head = audit.read(repository.root, repository.settings.audit_branch)
+    state = repository.desired()
+    chosen = loop.scope(state, head, districts, shard)
+    async with open_providers(repository, live) as providers:
+        return await loop.make_plan(
+            state, providers, head, chosen, _fingerprint(repository, resolve), _source_commit(repository.root)
+        )
+
+
+def plan_repository(
+    start: Path | None, districts: tuple[str, ...], shard: str | None, live: str | None, resolve_secrets: bool = True
+) -> Any:
+    import asyncio
+
+    repository = load_repository(start)
+    return asyncio.run(_plan(repository, districts, shard, live, resolve_secrets))
+
+
+def drift_repository(start: Path | None, districts: tuple[str, ...], shard: str | None, live: str | None) -> Any:
+    """A plan restricted to changes made outside git, compared with the last-applied state."""
+    from .diff import Change
+    from .plan import Plan
+
+    ctx = plan_repository(start, districts, shard, live, resolve_secrets=False)
+    drifted: list[Change] = [c for c in ctx.plan.changes if c.reason in ("drift", "both")]
+    return ctx._replace(plan=Plan.create(drifted, ctx.plan.inputs))
+
+
+def _reveal(repository: Repository) -> Any:
+    from .apply import reveal_with
+    from .secrets import SecretResolver
+
+    resolver = SecretResolver(repository.root)
+    return reveal_with(resolver.resolve)
+
+
+async def _apply(repository: Repository, ctx: Any, request: ApplyRequest, progress: Any) -> list[Any]:
+    from . import loop
+    from .apply import Options
+    from .providers.connect import open_providers
+
+    async with open_providers(repository, request.live) as providers:
+        options = Options(request.prune, request.parallelism)
+        return await loop.apply_context(ctx, providers, _reveal(repository), options, progress)
+
+
+def _safety(repository: Repository) -> Any:
+    from .plan import Safety
+
+    raw = repository.settings.safety
+    default = Safety()
+    return Safety(
+        int(raw.get("maxDeletes", default.max_deletes)),
+        float(raw.get("maxDeleteRatio", default.max_delete_ratio)),
+        int(raw.get("maxChanges", default.max_changes)),
+    )
+
+
+def _result_line(result: Any) -> str:
+    marks = {"ok": "ok", "failed": "FAILED", "skipped": "skipped", "blocked": "blocked"}
+    text = f"{marks[result.outcome]:<8} {result.action:<7} {result.address}"
+    return text + (f": {result.message}" if result.message else "")
+
+
+LEASE_TTL = 900.0
+
+
+@contextlib.contextmanager
+def _lease(root: Path, request: ApplyRequest) -> Iterator[None]:
+    """With --push, hold the remote lease while planning, applying and pushing, so two
+    reconcilers on different machines take turns; the second re-plans on the first's
+    audit commit."""
+    from . import audit, loop
+
+    if not request.push:
+        yield
+        return
+    if not audit.has_remote(root):
+        raise ConfigError("--push needs a git remote named 'origin'")
+    lease = audit.acquire_lease(root, loop.actor(), LEASE_TTL, request.lock_timeout)
+    try:
+        audit.fetch(root, load_settings_branch(root))
+        yield
+    finally:
+        audit.release_lease(root, lease)
+
+
+def load_settings_branch(root: Path) -> str:
+    loaded = load_file(str(root / defaults.SETTINGS_FILE))
+    return RepoSettings.from_data(loaded.documents[0].data if loaded.documents else None).audit_branch
+
+
+def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, echo: Any) -> ApplyOutcome:
+    """Plan (or load a saved plan), check it, apply it and write the audit commit."""
+    import asyncio
+
+    from . import audit, loop
+    from .plan import check_safety, from_json
+    from .render.plan import text
+
+    repository = load_repository(start)
+    root, branch = repository.root, repository.settings.audit_branch
+    with audit.lock(root, request.lock_timeout), _lease(root, request):
+        saved = from_json(request.plan_file.read_text(encoding="utf-8"), str(request.plan_file)) if request.plan_file else None
+        districts = saved.inputs.districts if saved else request.districts
+        shard = saved.inputs.shard if saved else request.shard
+        ctx = asyncio.run(_plan(repository, districts, shard, request.live, True))
+        if saved is not None:
+            loop.check_current(saved, ctx.plan)
+        loop.prune_guard(ctx, request.prune)
+        check_safety(ctx.plan, loop.managed_counts(ctx), _safety(repository), request.force)
+        results: list[Any] = []
+        if ctx.plan.has_changes():
+            if not confirm(text(ctx.plan)):
+                echo("Apply cancelled; nothing was changed.")
+                return ApplyOutcome([], None)
+            results = asyncio.run(_apply(repository, ctx, request, None))
+            for result in results:
+                echo(_result_line(result))
+        else:
+            echo(text(ctx.plan), nl=False)
+        fingerprint = _fingerprint(repository, True)
+        outcome = loop.record(root, branch, ctx, results, fingerprint, loop.actor())
+        if outcome.commit:
+            echo(f"Audit commit {outcome.commit[:12]} on {branch}" + (f" (recovered {len(outcome.recovered)})" if outcome.recovered else ""))
+            if request.push:
+                audit.push(root, branch)
+                echo(f"Pushed {branch} to origin.")
+    return ApplyOutcome(results, outcome.commit)
+
+
+def reconcile_repository(
+    start: Path | None, request: ApplyRequest, confirm: Any, echo: Any, test_first: bool = True
+) -> ApplyOutcome:
+    """Validate, test every credential, then plan, apply and audit (the merge job)."""
+    if test_first:
+        from .credtest import execute
+        from .render.credtest import text as credtest_text
+
+        report = execute(start, request.districts, request.live)
+        if not report.ok:
+            echo(credtest_text(report), nl=False)
+            echo("Not applying: fix the failing credentials first (or rerun with --skip-test).")
+            return ApplyOutcome([], None, credentials_failed=True)
+        echo(f"Credentials: all {len(report.results)} valid.")
+    return apply_repository(start, request, confirm, echo)
