@@ -73,7 +73,9 @@ def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
 
     @group.command("fmt")
-    @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+    @click.argument(
+        "paths", nargs=-1, metavar="[PATH]...", type=click.Path(exists=True, path_type=Path)
+    )
     @click.option("--check", is_flag=True, help="Write nothing; exit 1 if a file would change.")
     @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
     @click.option(

@@ -4,8 +4,8 @@ The layout:
 
 * ruamel.yaml round trip; mappings indented by 2, sequences indented under their key
   (``-`` two columns in, content four), no line wrapping, ``---`` between documents
-  and none before the first, LF line endings, UTF-8 without a byte-order mark, one
-  trailing newline.
+  and none before the first, no ``...``, no empty documents (intcfg's loader skips
+  them), LF line endings, UTF-8 without a byte-order mark, one trailing newline.
 * Key order: the order of the fields in the resource models, read from the published
   JSON Schemas (``schemas/``, whose ``properties`` follow the models): the envelope
   apiVersion, kind, metadata, spec, lifecycle; metadata name, district, labels,
@@ -13,8 +13,9 @@ The layout:
   follow the known ones in their original order. Maps keyed by the user (spec.fields,
   match-code tables, labels, annotations, site-override patches) keep the user's order.
 * Flow style: a flow collection (``{env: NAME}``, ``[a, b]``, a field map) stays a
-  one-line flow collection when it holds only scalars and empty collections and no
-  comment; any other flow collection is written in block style. Block stays block.
+  one-line flow collection when it holds only scalars and empty collections, no comment
+  and no empty value; any other flow collection is written in block style, where its
+  nested collections follow the same rule. Block stays block.
 * Quoting: a scalar keeps the style it was written in (plain, 'single', "double", ``|``,
   ``>``). A plain scalar that intcfg reads as a string but other YAML readers would not
   (``y``, ``n``, ``08``, ``1e3``, ``0o17``, and keys such as ``on``, ``1`` or ``010``) gets
@@ -84,8 +85,7 @@ def _layout(
         if slow is None:
             body = fmt_tree.emit(node, to_block)
         else:
-            fmt_tree.canonical(slow[i], to_block)
-            body = fmt_tree.dump(slow[i])
+            body = fmt_tree.dump(fmt_tree.canonical(slow[i], to_block))
         parts.append(fmt_comments.place(body, placed[i]))
     return "---\n".join(parts)
 
@@ -116,7 +116,8 @@ def format_text(file: str, text: str) -> Result:
     try:
         after = _layout(body, loaded.documents, scanned)
     except Exception as e:  # noqa: BLE001 - ruamel's errors, and any surprise, refuse the file
-        return Result(file, text, text, refused=f"cannot be formatted ({type(e).__name__}: {e})")
+        why = " ".join(str(e).split())
+        return Result(file, text, text, refused=f"cannot be formatted ({type(e).__name__}: {why})")
     comments = sorted(note.text for note in scanned.notes if note.text)
     refused = _refusal(file, loaded.documents, comments, after)
     return Result(file, text, text if refused else after, refused=refused)

@@ -9,6 +9,7 @@ not keep: tags, anchors and folded scalars (``load_all``, ``canonical``, ``dump`
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterator
@@ -207,10 +208,12 @@ def _quoted(value: Any, key: bool = False) -> Any:
     return value
 
 
-def canonical(data: Any, to_block: set[Parts]) -> None:
-    """Reorder keys, quote ambiguous plain scalars, expand flow collections; in place."""
+def canonical(data: Any, to_block: set[Parts]) -> Any:
+    """Reorder keys, quote ambiguous plain scalars, expand flow collections (in place);
+    returns the document, which is new when it is a scalar that needed quotes."""
     schema, defs = document_schema(data)
     _canonical(data, _resolve(schema, defs), defs, (), to_block)
+    return _quoted(data)
 
 
 def _canonical(node: Any, schema: Schema, defs: Schema, path: Parts, to_block: set[Parts]) -> None:
@@ -237,9 +240,8 @@ def _canonical(node: Any, schema: Schema, defs: Schema, path: Parts, to_block: s
 
 
 def to_block(doc: list[Entry], notes: list[Note]) -> set[Parts]:
-    """Flow collections to write in block style: nested ones, and ones holding a comment."""
-    import bisect
-
+    """Flow collections to write in block style: nested ones, ones holding a comment, and
+    ones holding an empty value (which a flow collection can only write as ``''``)."""
     comments = sorted(note.pos for note in notes if note.text)
     out: set[Parts] = set()
     for entry in doc:
@@ -249,6 +251,12 @@ def to_block(doc: list[Entry], notes: list[Note]) -> set[Parts]:
         children = node.value if isinstance(node, yaml.SequenceNode) else [v for _, v in node.value]
         i = bisect.bisect_left(comments, node.start_mark.index)
         holds_comment = i < len(comments) and comments[i] < node.end_mark.index
-        if holds_comment or any(isinstance(c, yaml.CollectionNode) and c.value for c in children):
+        if holds_comment or any(_not_flow(child) for child in children):
             out.add(entry.path)
     return out
+
+
+def _not_flow(node: yaml.Node) -> bool:
+    if isinstance(node, yaml.CollectionNode):
+        return bool(node.value)
+    return isinstance(node, yaml.ScalarNode) and not node.style and node.value == ""
