@@ -244,6 +244,27 @@ def floors(env: dict[str, str], cwd: Path) -> list[str]:
     ]
 
 
+CROSSOVER_FILES = (50, 100, 200, 400, 800)
+CROSSOVER_RUNS = 5
+
+
+def crossover(tmp: Path, env: dict[str, str]) -> list[str]:
+    """intcfg in one process against two, by file count: where forking starts to pay."""
+    out = [f"{'files':>6} {'1 process ms':>13} {'2 processes ms':>15} {'2 / 1':>6}"]
+    for files in CROSSOVER_FILES:
+        root = tmp / f"crossover-{files}"
+        gen.generate(root, files, seed=3)
+        one = {**env, "INTCFG_VALIDATE_PROCESSES": "1"}
+        two = {**env, "INTCFG_VALIDATE_PROCESSES": "2"}
+        verify([INTCFG, "validate"], root, one, f"intcfg on {files} files")
+        t = medians(
+            {"1": ([INTCFG, "validate"], root, one), "2": ([INTCFG, "validate"], root, two)},
+            CROSSOVER_RUNS,
+        )
+        out.append(f"{files:>6} {t['1']:>13.0f} {t['2']:>15.0f} {t['2'] / t['1']:>6.2f}")
+    return out
+
+
 def load() -> str:
     one, five, _ = os.getloadavg()
     return (
@@ -255,7 +276,19 @@ def load() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=2000, help="files of case (b) (default: 2000)")
+    parser.add_argument(
+        "--crossover",
+        action="store_true",
+        help="instead: intcfg in one process against two at 50-800 files (PARALLEL_FROM)",
+    )
     args = parser.parse_args(argv)
+    if args.crossover:
+        for line in [*header(), load()]:
+            print(line)
+        with tempfile.TemporaryDirectory(prefix="intcfg-bench-") as tmp:
+            for line in [*crossover(Path(tmp), environment()), load()]:
+                print(line)
+        return 0
     cases = [c._replace(files=args.files) if c.key == "b" else c for c in CASES]
     env = environment()
     for line in [*header(), load()]:
