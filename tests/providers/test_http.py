@@ -219,3 +219,22 @@ def test_join_url_keeps_the_base_path() -> None:
     assert http.join_url("https://h.example/admin", "/api/v5/systeminfo") == "https://h.example/admin/api/v5/systeminfo"
     assert http.join_url("https://h.example/admin/", "token") == "https://h.example/admin/token"
     assert http.join_url("https://h.example", "/oauth/access_token") == "https://h.example/oauth/access_token"
+
+
+def test_an_unknown_host_is_not_retried() -> None:
+    import socket
+
+    class Unresolvable(httpx.AsyncBaseTransport):
+        calls = 0
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            Unresolvable.calls += 1
+            try:
+                raise socket.gaierror(-2, "Name or service not known")
+            except socket.gaierror as e:
+                raise httpx.ConnectError("[Errno -2] Name or service not known", request=request) from e
+
+    c = http.build_client(BASE, transport=Unresolvable())
+    with pytest.raises(ProviderError, match=r"cannot connect \(\[Errno -2\] Name or service not known\)"):
+        run(get(c))
+    assert Unresolvable.calls == 1

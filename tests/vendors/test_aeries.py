@@ -6,7 +6,7 @@ import urllib.parse
 
 import httpx
 import respx
-from vendkit import factory, mocked, run  # noqa: F401 - mocked: the autouse fixture
+from vendkit import factory, failure, mocked, run  # noqa: F401 - mocked: the autouse fixture
 
 from intcfg.secrets import Secret
 from intcfg.vendors import aeries, oneroster
@@ -42,7 +42,7 @@ def test_certificate_refused(mocked: respx.MockRouter) -> None:
     mocked.get(f"{API}/api/v5/systeminfo").mock(return_value=httpx.Response(401, json={"Message": "Invalid certificate"}))
     _ros(mocked)
     result = run(aeries.check(CREDS, factory))
-    assert result.message == "Connection failed: certificate: Aeries refused the certificate (HTTP 401 Invalid certificate)"
+    assert failure(result) == "Connection failed (certificate); certificate: Aeries refused the certificate (HTTP 401 Invalid certificate)"
     assert [p.ok for p in result.parts] == [False, True, True]
 
 
@@ -51,7 +51,7 @@ def test_oneroster_refused(mocked: respx.MockRouter) -> None:
     token = _ros(mocked, 401)
     result = run(aeries.check(CREDS, factory))
     assert token.call_count == 1
-    assert result.message == "Connection failed: oneRoster: OneRoster refused the Consumer ID/Secret (HTTP 401 invalid_client)"
+    assert failure(result) == "Connection failed (oneRoster); oneRoster: OneRoster refused the Consumer ID/Secret (HTTP 401 invalid_client)"
     assert ROS_SECRET not in repr(result) and CERT not in repr(result)
 
 

@@ -6,7 +6,7 @@ import base64
 
 import httpx
 import respx
-from vendkit import factory, mocked, run  # noqa: F401 - mocked: the autouse fixture
+from vendkit import factory, failure, mocked, run  # noqa: F401 - mocked: the autouse fixture
 
 from intcfg.secrets import Secret
 from intcfg.vendors import powerschool
@@ -38,7 +38,7 @@ def test_refused_credentials_are_not_retried(mocked: respx.MockRouter) -> None:
     token = mocked.post(f"{SERVER}/oauth/access_token").mock(return_value=httpx.Response(401, json={"error": "invalid_client"}))
     result = run(powerschool.check(CREDS, factory))
     assert token.call_count == 1
-    assert result.message == "Connection failed: token: PowerSchool refused the Client ID/Client Secret (HTTP 401 invalid_client)"
+    assert failure(result) == "Connection failed (token); token: PowerSchool refused the Client ID/Client Secret (HTTP 401 invalid_client)"
     assert CANARY not in repr(result)
 
 
@@ -46,14 +46,14 @@ def test_a_token_without_plugin_id_is_not_a_plugins(mocked: respx.MockRouter) ->
     mocked.post(f"{SERVER}/oauth/access_token").mock(return_value=httpx.Response(200, json={"access_token": TOKEN, "expires_in": "60"}))
     mocked.get(f"{SERVER}/ws/v1/metadata").mock(return_value=httpx.Response(200, json={"metadata": {"powerschool_version": "x"}}))
     result = run(powerschool.check(CREDS, factory))
-    assert result.message == "Connection failed: metadata: the metadata has no plugin_id: the token is not a plugin's"
+    assert failure(result) == "Connection failed (metadata); metadata: the metadata has no plugin_id: the token is not a plugin's"
 
 
 def test_expired_token(mocked: respx.MockRouter) -> None:
     mocked.post(f"{SERVER}/oauth/access_token").mock(return_value=httpx.Response(200, json={"access_token": TOKEN, "expires_in": "0"}))
     mocked.get(f"{SERVER}/ws/v1/metadata").mock(return_value=httpx.Response(
         401, headers={"WWW-Authenticate": 'Bearer error="invalid_token", error_description="The access token expired"'}))
-    assert run(powerschool.check(CREDS, factory)).message == "Connection failed: metadata: the token has expired"
+    assert failure(run(powerschool.check(CREDS, factory))) == "Connection failed (metadata); metadata: the token has expired"
 
 
 def test_token_call_is_retried_on_503_then_unreachable_host(mocked: respx.MockRouter) -> None:
@@ -63,7 +63,7 @@ def test_token_call_is_retried_on_503_then_unreachable_host(mocked: respx.MockRo
     assert run(powerschool.check(CREDS, factory)).ok and token.call_count == 2
     mocked.post(f"{SERVER}/oauth/access_token").mock(side_effect=httpx.ConnectError("[Errno -2] Name or service not known"))
     result = run(powerschool.check(CREDS, factory))
-    assert result.message == "Connection failed: token: cannot connect ([Errno -2] Name or service not known)"
+    assert failure(result) == "Connection failed (token); token: cannot connect ([Errno -2] Name or service not known)"
 
 
 def test_server_url_with_a_path(mocked: respx.MockRouter) -> None:

@@ -6,7 +6,7 @@ import base64
 
 import httpx
 import respx
-from vendkit import factory, mocked, run  # noqa: F401 - mocked: the autouse fixture
+from vendkit import factory, failure, mocked, run  # noqa: F401 - mocked: the autouse fixture
 
 from intcfg.secrets import Secret
 from intcfg.vendors import skyward
@@ -30,15 +30,14 @@ def test_valid(mocked: respx.MockRouter) -> None:
 
 def test_refused_and_expired(mocked: respx.MockRouter) -> None:
     token = mocked.get(f"{API}/oauth/token").mock(return_value=httpx.Response(401, json={"error": "invalid_client"}))
-    assert run(skyward.check(CREDS, factory)).message == "Connection failed: token: Qmlativ refused the consumer key/secret (HTTP 401 invalid_client)"
+    assert failure(run(skyward.check(CREDS, factory))) == "Connection failed (token); token: Qmlativ refused the consumer key/secret (HTTP 401 invalid_client)"
     assert token.call_count == 1
     token.mock(return_value=httpx.Response(200, json={"access_token": "tok-abcdef-123456"}))
     mocked.get(f"{API}/Generic/2/District/SchoolYear/1/1").mock(return_value=httpx.Response(401, json={"Message": "Token has expired"}))
-    assert run(skyward.check(CREDS, factory)).message == "Connection failed: entity: the token has expired"
+    assert failure(run(skyward.check(CREDS, factory))) == "Connection failed (entity); entity: the token has expired"
 
 
 def test_entity_not_readable(mocked: respx.MockRouter) -> None:
     mocked.get(f"{API}/oauth/token").mock(return_value=httpx.Response(200, json={"access_token": "tok-abcdef-123456"}))
     mocked.get(f"{API}/Generic/2/District/SchoolYear/1/1").mock(return_value=httpx.Response(403, json={"Message": "Entity 2 is not accessible"}))
-    assert run(skyward.check(CREDS, factory)).message == (
-        "Connection failed: entity: entity 2 not readable (HTTP 403 Entity 2 is not accessible)")
+    assert failure(run(skyward.check(CREDS, factory))) == ("Connection failed (entity); entity: entity 2 not readable (HTTP 403 Entity 2 is not accessible)")

@@ -24,6 +24,11 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
+def failure(result: Any) -> str:
+    """The result's message, then each failed part: "Connection failed (token): token: ..."."""
+    return "; ".join([result.message, *(f"{p.name}: {p.message}" for p in result.parts if not p.ok)])
+
+
 def factory(base_url: str) -> Any:
     return http.build_client(base_url, policy=FAST)
 

@@ -25,6 +25,7 @@ import email.utils
 import ipaddress
 import logging
 import random
+import socket
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Generator
@@ -107,6 +108,18 @@ def retry_after(response: httpx.Response, now: float | None = None) -> float | N
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def _unknown_host(error: BaseException) -> bool:
+    """A name that does not resolve: retrying will not help."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, socket.gaierror):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class RetryTransport(httpx.AsyncBaseTransport):
     """Wraps a transport with bounded retries, a per-attempt deadline and a size limit."""
 
@@ -135,7 +148,8 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 response = await self._attempt(request)
             except (httpx.TimeoutException, httpx.NetworkError) as e:
                 unsent = isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout))
-                delay = self._next_delay(attempt, started, None) if retryable or unsent else None
+                transient = (retryable or unsent) and not _unknown_host(e)
+                delay = self._next_delay(attempt, started, None) if transient else None
                 if delay is None:
                     raise
                 log.debug("%s %s: %s; retry %d in %.2fs", request.method, request.url.path, type(e).__name__, attempt, delay)

@@ -33,10 +33,10 @@ def default_factory(base_url: str) -> httpx.AsyncClient:
 
 
 def connected(parts: list[Part], ok_text: str = "Connected", failed_text: str = "Connection failed") -> VendorResult:
-    failed = [p for p in parts if not p.ok]
+    failed = [p.name for p in parts if not p.ok]
     if not failed:
         return VendorResult(True, ok_text, tuple(parts))
-    return VendorResult(False, f"{failed_text}: {failed[0].name}: {failed[0].message}", tuple(parts))
+    return VendorResult(False, f"{failed_text} ({', '.join(failed)})", tuple(parts))
 
 
 def unreachable(error: ProviderError) -> str:

@@ -53,6 +53,7 @@ async def check(creds: Credentials, factory: ClientFactory = default_factory) ->
         async with factory(target) as client:
             parts.append(await _upload(client, target, token))
     result = connected(parts, VALID, FAILED)
+    # The screen says exactly this; the parts say what failed.
     return result if result.ok else result._replace(message=FAILED)
 
 
