@@ -233,7 +233,7 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         if saved is not None:
             loop.check_current(saved, ctx.plan)
         loop.prune_guard(ctx, request.prune)
-        check_safety(ctx.plan, loop.managed_counts(ctx), _safety(repository), request.force)
+        check_safety(ctx.plan, loop.managed_counts(ctx), _safety(repository), request.force, request.prune)
         results: list[Any] = []
         if ctx.plan.has_changes():
             if not confirm(text(ctx.plan)):

@@ -143,17 +143,18 @@ class Safety(NamedTuple):
     max_changes: int = 1000
 
 
-def check_safety(plan: Plan, managed_counts: dict[str, int], safety: Safety, force: bool) -> None:
+def check_safety(plan: Plan, managed_counts: dict[str, int], safety: Safety, force: bool, prune: bool = True) -> None:
     """Raise UnsafePlanError when the plan exceeds a threshold and --force was not given.
 
     ``managed_counts`` is the number of live objects intcfg manages, per district.
+    Without ``prune`` no delete happens, so deletes do not count.
     """
     if force:
         return
     problems = []
     deletes: dict[str, int] = {}
     for c in plan.changes:
-        if c.action == "delete":
+        if c.action == "delete" and prune:
             deletes[c.address.district] = deletes.get(c.address.district, 0) + 1
     total_deletes = sum(deletes.values())
     if total_deletes > safety.max_deletes:
@@ -165,7 +166,7 @@ def check_safety(plan: Plan, managed_counts: dict[str, int], safety: Safety, for
                 f"district {district!r}: {n} of {base} managed objects deleted "
                 f"({n / base:.0%}) exceeds {safety.max_delete_ratio:.0%}"
             )
-    changes = sum(1 for c in plan.changes if c.is_change)
+    changes = sum(1 for c in plan.changes if c.is_change and (prune or c.action != "delete"))
     if changes > safety.max_changes:
         problems.append(f"{changes} changes exceed the limit of {safety.max_changes}")
     if problems:
