@@ -94,12 +94,12 @@ def expiries(
       intcfg expiries --ics ets-credentials.ics
     """
     from . import __version__
-    from .expiries import collect, failing, select
+    from .expiries import collect, desired_credentials, failing, select
     from .render.expiries import RENDERERS, calendar
     from .validate.rules import today
 
     repository = _load(repo)
-    state = repository.desired()
+    state = desired_credentials(repository.documents)
     _check_districts(districts, state.districts)
     now = today()
     listed = select(collect(state, repository.settings, now), districts, within)

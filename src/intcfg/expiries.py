@@ -12,7 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
-from .desired import DesiredObject, DesiredState
+from .desired import DesiredObject, DesiredState, build
+from .loader import Document
 from .location import Location
 from .repo import RepoSettings
 from .validate.rules import rotation_policy
@@ -85,6 +86,19 @@ def _own_credentials(obj: DesiredObject, bases: dict[tuple[str, str], DesiredObj
         base is None
         or obj.provenance["credentialsRotated"] != base.provenance["credentialsRotated"]
     )
+
+
+def _needed(doc: Document) -> bool:
+    kind = doc.data.get("kind")
+    if kind == "SiteOverride":
+        return bool(doc.data["spec"]["target"]["kind"] == KIND)
+    return kind in ("District", KIND)
+
+
+def desired_credentials(documents: Iterable[Document]) -> DesiredState:
+    """The desired state of the districts and their ETS integrations only: normalising
+    every other resource of a large repository would cost most of the command's time."""
+    return build([d for d in documents if _needed(d)])
 
 
 def collect(state: DesiredState, settings: RepoSettings, today: dt.date) -> list[Expiry]:
