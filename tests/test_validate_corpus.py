@@ -1,20 +1,24 @@
 """The validation corpus (tests/examples, see its README): every case run through the
-real CLI, compared line for line with its expected.txt, and checked for leaked secrets."""
+command line's entry point, compared line for line with its expected.txt, and checked
+for leaked secrets.
+
+The cases run in-process (``validate_cmd.main``, the function behind the console script:
+the same option parsing, rendering and exit code); tests/test_validate_cli.py runs the
+real executable.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from examples.corpus import BASE, INVALID, VALID, build, canaries, case_files, cases, expected
 
+from intcfg import validate_cmd
 from intcfg.ruleset import RULES
 
-INTCFG = str(Path(sys.executable).with_name("intcfg"))
-TODAY = "2026-11-22"
 # Rule ids no input can produce today, and why. Each must stay unreachable: a test
 # below fails if the corpus ever reaches one, so it moves off this list.
 UNREACHABLE = {
@@ -25,16 +29,31 @@ UNREACHABLE = {
 }
 
 
-def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k != "NO_COLOR"}
-    env["INTCFG_TODAY"] = TODAY
-    return subprocess.run(
-        [INTCFG, "validate", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=60
-    )
+class Run(NamedTuple):
+    stdout: str
+    stderr: str
+    returncode: int
+
+
+Runner = Callable[..., Run]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Runner:
+    """`intcfg validate ARGS` in a directory, as (stdout, stderr, exit code)."""
+
+    def run_in(repo: Path, *args: str) -> Run:
+        monkeypatch.chdir(repo)
+        capsys.readouterr()
+        code = validate_cmd.main(list(args))
+        out = capsys.readouterr()
+        return Run(out.out, out.err, code)
+
+    return run_in
 
 
 @pytest.mark.parametrize("case", cases(INVALID))
-def test_invalid_case(case: str, tmp_path: Path) -> None:
+def test_invalid_case(case: str, tmp_path: Path, run: Runner) -> None:
     want = expected(INVALID / case)
     repo = build(INVALID / case, tmp_path / "repo")
     result = run(repo, "--quiet", *want.args)
@@ -44,14 +63,14 @@ def test_invalid_case(case: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("case", cases(VALID))
-def test_valid_case(case: str, tmp_path: Path) -> None:
+def test_valid_case(case: str, tmp_path: Path, run: Runner) -> None:
     repo = build(VALID / case, tmp_path / "repo")
     result = run(repo, "--strict")
     assert result.stdout.startswith("0 errors, 0 warnings in ")
     assert result.returncode == 0
 
 
-def test_the_base_is_valid_and_complete(tmp_path: Path) -> None:
+def test_the_base_is_valid_and_complete(run: Runner) -> None:
     result = run(BASE, "--strict")
     assert result.stdout == "0 errors, 0 warnings in 7 files (7 documents)\n"
     assert result.returncode == 0
@@ -92,7 +111,9 @@ def test_secret_cases_exist() -> None:
 
 @pytest.mark.parametrize("case", SECRET_CASES)
 @pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif", "junit"])
-def test_no_output_format_shows_a_planted_secret(case: str, fmt: str, tmp_path: Path) -> None:
+def test_no_output_format_shows_a_planted_secret(
+    case: str, fmt: str, tmp_path: Path, run: Runner
+) -> None:
     repo = build(INVALID / case, tmp_path / "repo")
     report = tmp_path / "report.out"
     result = run(repo, "--format", fmt, "--output", str(report))
