@@ -142,6 +142,8 @@ class FaultMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if not scope["path"].startswith(CONTROL_PREFIX) and await self._inject(scope, send):
+            return
         status = {"code": 500}
 
         async def tracking(message: Message) -> None:
@@ -149,20 +151,18 @@ class FaultMiddleware:
                 status["code"] = message["status"]
             await send(message)
 
-        fault = None
-        if not scope["path"].startswith(CONTROL_PREFIX):
-            fault = await self._inject(scope, tracking)
-        if fault is None:
-            await self.app(scope, receive, tracking)
-        self.state.record(scope["method"], self._route(scope), scope["path"], status["code"], fault)
+        await self.app(scope, receive, tracking)
+        self.state.record(scope["method"], self._route(scope), scope["path"], status["code"], None)
 
-    async def _inject(self, scope: Scope, send: Send) -> str | None:
+    async def _inject(self, scope: Scope, send: Send) -> bool:
         faults = self.state.faults
         if faults.latency_ms:
             await anyio.sleep(faults.latency_ms / 1000)
         fault, status = self.state.draw()
         if fault is None:
-            return None
+            return False
+        # Counted before answering: a client that gives up on a timeout cancels this call.
+        self.state.record(scope["method"], self._route(scope), scope["path"], status, fault)
         headers = [(b"content-type", b"application/json")]
         if fault == "rateLimit":
             headers.append((b"retry-after", str(faults.retry_after).encode()))
@@ -171,7 +171,7 @@ class FaultMiddleware:
         body = json.dumps({"error": {"code": f"injected_{fault}", "message": f"simulated fault ({fault})"}}).encode()
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        return fault
+        return True
 
     def _route(self, scope: Scope) -> str:
         route = scope.get("route")

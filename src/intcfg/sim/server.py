@@ -3,10 +3,15 @@ port (``--port 0`` picks a free one) before the first request can arrive."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import threading
 from collections.abc import Callable
+from types import FrameType
 
 from starlette.applications import Starlette
+
+from ..errors import ConfigError
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -19,6 +24,8 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError:
         sock.close()
+    if not server.should_exit:
+        raise ConfigError("the simulator stopped without being asked to; see the messages above")
         raise
     return sock
 
@@ -29,13 +36,30 @@ def url_of(sock: socket.socket) -> str:
 
 
 def serve(app: Starlette, sock: socket.socket, on_ready: Callable[[str], None]) -> None:
-    """Run until SIGINT/SIGTERM; ``on_ready(url)`` is called once the socket listens."""
+    """Run until SIGINT/SIGTERM, then return; ``on_ready(url)`` once the socket listens.
+
+    uvicorn runs in a thread and this thread takes the signals: uvicorn's own handling
+    re-raises the signal after shutting down, which would end the process before the
+    caller closes the store.
+    """
     import uvicorn
 
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
-    on_ready(url_of(sock))
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
     try:
-        server.run(sockets=[sock])
+        thread.start()
+        on_ready(url_of(sock))
+        while thread.is_alive():
+            thread.join(0.5)
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         sock.close()
+    if not server.should_exit:
+        raise ConfigError("the simulator stopped without being asked to; see the messages above")
