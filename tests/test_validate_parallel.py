@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,19 @@ def replace_first(path: Path, old_prefix: str, new_line: str) -> int:
     lines[number] = new_line + "\n"
     path.write_text("".join(lines), encoding="utf-8")
     return number + 1
+
+
+def _tagged(
+    check: Callable[[str, int], validate_module._Checked],
+) -> Callable[[str, int], validate_module._Checked]:
+    """``check``, adding to each file's findings one naming the process that checked it."""
+
+    def tagged(name: str, max_bytes: int) -> validate_module._Checked:
+        checked = check(name, max_bytes)
+        pid = Finding(Location(name), "TEST-PID", str(os.getpid()), "warning")
+        return checked._replace(findings=[*checked.findings, pid])
+
+    return tagged
 
 
 @pytest.fixture(scope="module")
@@ -127,20 +142,30 @@ def test_each_worker_checks_its_share_of_the_files(
     broken_repo: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo, _ = broken_repo
-    check = validate_module._check_file
-
-    def tagged(name: str, max_bytes: int) -> validate_module._Checked:
-        checked = check(name, max_bytes)
-        pid = Finding(Location(name), "TEST-PID", str(os.getpid()), "warning")
-        return checked._replace(findings=[*checked.findings, pid])
-
-    monkeypatch.setattr(validate_module, "_check_file", tagged)
+    monkeypatch.setattr(validate_module, "_check_file", _tagged(validate_module._check_file))
     monkeypatch.chdir(repo)
     report = validate_module.validate(processes=2)
     pids = {f.message for f in report.findings if f.rule == "TEST-PID"}
     assert len(pids) == 2 and str(os.getpid()) in pids
     tagged_files = {f.location.file for f in report.findings if f.rule == "TEST-PID"}
     assert tagged_files == set(report.file_names)
+
+
+def test_a_process_with_threads_does_not_fork(
+    broken_repo: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, _ = broken_repo
+    monkeypatch.setattr(validate_module, "_check_file", _tagged(validate_module._check_file))
+    monkeypatch.chdir(repo)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, args=(30,))
+    other.start()
+    try:
+        report = validate_module.validate(processes=2)
+    finally:
+        release.set()
+        other.join()
+    assert {f.message for f in report.findings if f.rule == "TEST-PID"} == {str(os.getpid())}
 
 
 def test_a_worker_that_dies_has_its_share_checked_by_the_parent(

@@ -147,10 +147,6 @@ def _check_file(name: str, max_bytes: int) -> _Checked:
 
 
 def _processes(files: int) -> int:
-    if not sys.platform.startswith(
-        "linux"
-    ):  # fork is the cheap start; elsewhere it is unsafe or absent
-        return 1
     setting = os.environ.get(PROCESSES_ENV, "").strip()
     if setting:
         if not setting.isdigit() or int(setting) < 1:
@@ -160,11 +156,21 @@ def _processes(files: int) -> int:
         return min(int(setting), max(files, 1))
     if files < PARALLEL_FROM:
         return 1
-    return max(1, min(len(os.sched_getaffinity(0)), MAX_PROCESSES, files // (PARALLEL_FROM // 2)))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_PROCESSES, files // (PARALLEL_FROM // 2)))
+
+
+def _may_fork() -> bool:
+    # fork is the cheap start, but only Linux makes it safe for a process that has loaded
+    # system frameworks. And a child forked while another thread holds a lock (an import,
+    # a logging handler) can wait on it forever, and the parent on the child.
+    threading = sys.modules.get("threading")
+    single = threading is None or threading.active_count() == 1
+    return sys.platform.startswith("linux") and single
 
 
 def _check_files(names: tuple[str, ...], max_bytes: int, processes: int) -> list[_Checked]:
-    if processes < 2 or not sys.platform.startswith("linux"):
+    if processes < 2 or not _may_fork():
         return [_check_file(name, max_bytes) for name in names]
     # Files are dealt out in turn, which balances sizes well enough; this process checks
     # the first share while the forked children check the others.
