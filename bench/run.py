@@ -14,6 +14,7 @@ import argparse
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -126,7 +127,13 @@ def verify(command: list[str], cwd: Path, env: dict[str, str], what: str) -> Non
         )
 
 
-def wall_ms(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+class Timing(NamedTuple):
+    wall: float  # ms
+    cpu: float  # ms of user and system time, the command's own processes included
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> Timing:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         command,
@@ -137,18 +144,24 @@ def wall_ms(command: list[str], cwd: Path, env: dict[str, str]) -> float:
         timeout=600,
         check=False,
     )
-    return (time.perf_counter() - start) * 1000
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return Timing(wall * 1000, cpu * 1000)
 
 
 def medians(
     commands: dict[str, tuple[list[str], Path, dict[str, str]]], runs: int
-) -> dict[str, float]:
-    """Median wall time of each command; the commands take turns, so drift hits all alike."""
-    times: dict[str, list[float]] = {name: [] for name in commands}
+) -> dict[str, Timing]:
+    """Median times of each command; the commands take turns, so drift hits all alike."""
+    times: dict[str, list[Timing]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, (command, cwd, env) in commands.items():
-            times[name].append(wall_ms(command, cwd, env))
-    return {name: statistics.median(t) for name, t in times.items()}
+            times[name].append(timed(command, cwd, env))
+    return {
+        name: Timing(statistics.median(x.wall for x in t), statistics.median(x.cpu for x in t))
+        for name, t in times.items()
+    }
 
 
 def version(package: str) -> str:
@@ -162,16 +175,16 @@ def header() -> list[str]:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return [
         f"date {time.strftime('%Y-%m-%d')}; {platform.system()} {platform.machine()}, "
-        f"{cores} cores; "
-        f"Python {platform.python_version()}",
+        f"{cores} cores; Python {platform.python_version()}",
         f"intcfg {version('intcfg')}, check-jsonschema {version('check-jsonschema')}, "
         f"PyYAML {version('PyYAML')}, jsonschema-rs {version('jsonschema-rs')}",
         "subprocesses run without PYTHONDONTWRITEBYTECODE, after a warm-up run that wrote the "
-        "bytecode caches; wall time of the console scripts, median of the runs shown",
+        "bytecode caches; wall time of the console scripts (the goals) and their CPU time "
+        "(user + system, child processes included), medians of the runs",
     ]
 
 
-Row = tuple[str, float, float, float | None]  # case, intcfg ms, check-jsonschema ms, goal
+Row = tuple[str, Timing, Timing, float | None]  # case, intcfg, check-jsonschema, goal
 
 
 def run_case(case: Case, tmp: Path, env: dict[str, str]) -> list[Row]:
@@ -205,21 +218,22 @@ def run_case(case: Case, tmp: Path, env: dict[str, str]) -> list[Row]:
 
 
 def missed(row: Row) -> bool:
-    return row[3] is not None and row[1] / row[2] > row[3]
+    return row[3] is not None and row[1].wall / row[2].wall > row[3]
 
 
 def table(rows: list[Row]) -> list[str]:
     out = [
         f"{'case':<46} {'intcfg ms':>10} {'check-jsonschema ms':>20} "
-        f"{'ratio':>6} {'goal':>6}  result"
+        f"{'ratio':>6} {'goal':>6}  result   cpu ms: intcfg / check-jsonschema"
     ]
     for row in rows:
         title, ours, theirs, goal = row
         verdict = "context" if goal is None else "FAIL" if missed(row) else "PASS"
         shown_goal = "" if goal is None else f"{goal:.2f}"
         out.append(
-            f"{title:<46} {ours:>10.0f} {theirs:>20.0f} "
-            f"{ours / theirs:>6.2f} {shown_goal:>6}  {verdict}"
+            f"{title:<46} {ours.wall:>10.0f} {theirs.wall:>20.0f} "
+            f"{ours.wall / theirs.wall:>6.2f} {shown_goal:>6}  {verdict:<7}  "
+            f"{ours.cpu:.0f} / {theirs.cpu:.0f}"
         )
     return out
 
@@ -239,8 +253,9 @@ def floors(env: dict[str, str], cwd: Path) -> list[str]:
         FLOOR_RUNS,
     )
     return [
-        f"floor: python -c pass {t['pass']:.0f} ms; python -c 'import yaml, jsonschema_rs' "
-        f"{t['imports']:.0f} ms (median of {FLOOR_RUNS})"
+        f"floor: python -c pass {t['pass'].wall:.0f} ms; "
+        f"python -c 'import yaml, jsonschema_rs' {t['imports'].wall:.0f} ms "
+        f"(median of {FLOOR_RUNS})"
     ]
 
 
@@ -261,7 +276,8 @@ def crossover(tmp: Path, env: dict[str, str]) -> list[str]:
             {"1": ([INTCFG, "validate"], root, one), "2": ([INTCFG, "validate"], root, two)},
             CROSSOVER_RUNS,
         )
-        out.append(f"{files:>6} {t['1']:>13.0f} {t['2']:>15.0f} {t['2'] / t['1']:>6.2f}")
+        one_wall, two_wall = t["1"].wall, t["2"].wall
+        out.append(f"{files:>6} {one_wall:>13.0f} {two_wall:>15.0f} {two_wall / one_wall:>6.2f}")
     return out
 
 
