@@ -1,34 +1,38 @@
-"""Execute a Plan through the providers: dependency order, bounded parallelism,
-per-change results, and the new last-applied state.
+"""Execute a Plan through the providers: dependency order, batched writes, bounded
+parallelism, per-change results, and the new last-applied state.
 
 Order: creates and updates of objects others depend on (vendors, ETS integrations, sync
 connections) first, then mappings and schedules; deletes in reverse (mappings and
-schedules before their connection). One failed change does not stop independent
-changes; a change that depends on a failed one is skipped and reported as blocked on
-it, by address. Writes are idempotent (upsert and delete by natural key), so a rerun
-after any failure or crash converges.
+schedules before their connection). The changes of one such tier are grouped by live
+system into batches of at most the contract's limit (``MAX_BATCH``), one request each,
+with at most ``parallelism`` requests in flight. One failed change does not stop
+independent changes; a change that depends on a failed one is skipped and reported as
+blocked on it, by address. Writes are idempotent (upsert and delete by natural key), so
+a rerun after any failure or crash converges.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from itertools import zip_longest
 from typing import Any, Literal, NamedTuple, Protocol
 
 from .desired import Address, DesiredObject
 from .diff import Applied, Change, comparable, is_secret_ref
 from .errors import IntcfgError
+from .providers.base import MAX_BATCH, BatchOp, BatchResult
 from .secrets import scrub
 
 Outcome = Literal["ok", "failed", "skipped", "blocked"]
 DEPENDENT_KINDS = ("FieldMapping", "Schedule")
+TIERS = 4
 
 
 class Writer(Protocol):
     """What apply needs of a provider (intcfg.providers.base.Provider)."""
 
-    async def put(self, district: str, kind: str, name: str, site: str | None, spec: dict[str, Any]) -> Any: ...
-    async def delete(self, district: str, kind: str, name: str, site: str | None = None) -> None: ...
+    async def batch(self, ops: list[BatchOp]) -> list[BatchResult]: ...
 
 
 class Result(NamedTuple):
@@ -42,7 +46,7 @@ class Result(NamedTuple):
 
 class Options(NamedTuple):
     prune: bool = False
-    parallelism: int = 8
+    parallelism: int = 8  # batch requests in flight
 
 
 def parent(address: Address, spec: Mapping[str, Any] | None) -> Address | None:
@@ -57,6 +61,19 @@ def _tier(change: Change) -> int:
     if change.action == "delete":
         return 2 if dependent else 3
     return 1 if dependent else 0
+
+
+def batches(changes: list[Change], size: int = MAX_BATCH) -> Iterator[tuple[str, list[Change]]]:
+    """(system, at most ``size`` changes), taking the systems in turn so that no
+    system's connections sit idle while another's queue drains."""
+    by_system: dict[str, list[Change]] = {}
+    for change in changes:
+        by_system.setdefault(change.address.system, []).append(change)
+    chunked = [
+        [(system, group[i : i + size]) for i in range(0, len(group), size)] for system, group in by_system.items()
+    ]
+    for row in zip_longest(*chunked):
+        yield from (item for item in row if item is not None)
 
 
 Reveal = Callable[[DesiredObject], dict[str, Any]]
@@ -80,45 +97,48 @@ class Applier:
         self.options = options
         self.progress = progress
         self.results: dict[Address, Result] = {}
+        # A connection -> the first of its dependents whose change did not succeed.
+        self.held_by: dict[Address, Address] = {}
 
     async def run(self, changes: list[Change]) -> list[Result]:
-        semaphore = asyncio.Semaphore(max(1, self.options.parallelism))
-        for tier in range(4):
-            batch = [c for c in changes if c.is_change and _tier(c) == tier]
-            await asyncio.gather(*(self._one(c, semaphore) for c in batch))
+        gate = asyncio.Semaphore(max(1, self.options.parallelism))
+        for tier in range(TIERS):
+            ready = [c for c in changes if c.is_change and _tier(c) == tier and self._admit(c)]
+            await asyncio.gather(*(self._send(system, chunk, gate) for system, chunk in batches(ready)))
         return [self.results[c.address] for c in changes if c.address in self.results]
 
     def _record(self, result: Result) -> None:
         self.results[result.address] = result
+        if result.outcome != "ok":
+            up = parent(result.address, _spec_of(self, result.address))
+            if up is not None:
+                self.held_by.setdefault(up, result.address)
         if self.progress:
             self.progress(result)
 
-    def _blocker(self, change: Change) -> Address | None:
-        address = change.address
-        if change.action == "delete":
-            # A connection is deleted only after everything that hangs off it is.
-            for other, result in self.results.items():
-                if result.outcome != "ok" and parent(other, _spec_of(self, other)) == address:
-                    return other
-            return None
-        up = parent(address, self.desired[address].spec)
-        if up is not None and up in self.results and self.results[up].outcome != "ok":
-            return up
-        return None
-
-    async def _one(self, change: Change, semaphore: asyncio.Semaphore) -> None:
+    def _admit(self, change: Change) -> bool:
+        """Whether ``change`` is to be sent; if not, its result is recorded."""
         address = change.address
         if change.action == "delete":
             reason = self._delete_refusal(address)
             if reason:
                 self._record(Result(address, "delete", "skipped", reason))
-                return
+                return False
         blocker = self._blocker(change)
         if blocker is not None:
             self._record(Result(address, change.action, "blocked", f"blocked on the failed change of {blocker}"))
-            return
-        async with semaphore:
-            self._record(await self._write(change))
+            return False
+        return True
+
+    def _blocker(self, change: Change) -> Address | None:
+        address = change.address
+        if change.action == "delete":
+            # A connection is deleted only after everything that hangs off it is.
+            return self.held_by.get(address)
+        up = parent(address, self.desired[address].spec)
+        if up is not None and up in self.results and self.results[up].outcome != "ok":
+            return up
+        return None
 
     def _delete_refusal(self, address: Address) -> str:
         applied = self.state.get(address)
@@ -128,17 +148,50 @@ class Applier:
             return "not deleted: rerun with --prune to delete objects no longer in the repository"
         return ""
 
-    async def _write(self, change: Change) -> Result:
+    async def _send(self, system: str, changes: list[Change], gate: asyncio.Semaphore) -> None:
+        async with gate:
+            # Secrets are revealed here, per batch, and dropped with it.
+            ops: list[BatchOp] = []
+            sent: list[Change] = []
+            refused: list[Result] = []
+            for change in changes:
+                try:
+                    ops.append(self._op(change))
+                    sent.append(change)
+                except IntcfgError as e:
+                    refused.append(Result(change.address, change.action, "failed", scrub(str(e))))
+            results = await self._batch(system, sent, ops) if ops else []
+        for result in (*refused, *results):
+            self._record(result)
+
+    def _op(self, change: Change) -> BatchOp:
         a = change.address
-        writer = self.writers[a.system]
+        if change.action == "delete":
+            return BatchOp("delete", a.district, a.kind, a.name, a.site)
+        return BatchOp("put", a.district, a.kind, a.name, a.site, self.reveal(self.desired[a]))
+
+    async def _batch(self, system: str, changes: list[Change], ops: list[BatchOp]) -> list[Result]:
         try:
-            if change.action == "delete":
-                await writer.delete(a.district, a.kind, a.name, a.site)
-                return Result(a, "delete", "ok")
-            live = await writer.put(a.district, a.kind, a.name, a.site, self.reveal(self.desired[a]))
-            return Result(a, change.action, "ok", live_id=live.id, revision=live.revision)
+            answers = await self.writers[system].batch(ops)
         except IntcfgError as e:
-            return Result(a, change.action, "failed", scrub(str(e)))
+            message = scrub(str(e))
+            return [Result(c.address, c.action, "failed", message) for c in changes]
+        if len(answers) != len(changes):
+            message = f"{system}: the batch answered {len(answers)} results for {len(changes)} changes"
+            return [Result(c.address, c.action, "failed", message) for c in changes]
+        return [_result(system, c, answer) for c, answer in zip(changes, answers, strict=True)]
+
+
+def _result(system: str, change: Change, answer: BatchResult) -> Result:
+    a = change.address
+    if not answer.ok:
+        said = answer.error or "no message"
+        code = f" [{answer.code}]" if answer.code else ""
+        return Result(a, change.action, "failed", scrub(f"{system}: {answer.status} {said}{code}"))
+    live = answer.object
+    if change.action == "delete" or live is None:
+        return Result(a, change.action, "ok")
+    return Result(a, change.action, "ok", live_id=live.id, revision=live.revision)
 
 
 def _spec_of(applier: Applier, address: Address) -> Mapping[str, Any] | None:

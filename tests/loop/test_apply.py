@@ -6,7 +6,8 @@ from typing import Any, NamedTuple
 from intcfg.apply import Applier, Options, Result, new_state
 from intcfg.desired import Address, DesiredObject
 from intcfg.diff import Applied, diff
-from intcfg.errors import ProviderError
+from intcfg.errors import ProviderError, SecretError
+from intcfg.providers.base import MAX_BATCH, BatchOp, BatchResult
 
 D = "lakeside-sd"
 CONN = Address("enroll", D, "SyncConnection", "ps")
@@ -23,29 +24,31 @@ class Live(NamedTuple):
 
 
 class FakeSystem:
-    """An in-memory live system that can be told to fail for some names."""
+    """An in-memory live system speaking the batch contract; it fails the items of some names."""
 
     def __init__(self, fail: set[str] = frozenset()) -> None:
         self.objects: dict[tuple[str, str, str, str | None], Live] = {}
         self.fail = fail
         self.calls: list[tuple[str, str]] = []
+        self.requests: list[list[BatchOp]] = []
 
-    async def put(self, district: str, kind: str, name: str, site: str | None, spec: dict[str, Any]) -> Live:
-        self.calls.append(("put", name))
+    async def batch(self, ops: list[BatchOp]) -> list[BatchResult]:
+        self.requests.append(ops)
         await asyncio.sleep(0)
-        if name in self.fail:
-            raise ProviderError("503 from the live system", system="enroll", method="PUT", url="/x", status=503)
-        key = (district, kind, name, site)
-        old = self.objects.get(key)
-        live = Live(old.id if old else f"id-{name}", (old.revision if old else 0) + 1, "intcfg", spec)
-        self.objects[key] = live
-        return live
+        return [self._one(op) for op in ops]
 
-    async def delete(self, district: str, kind: str, name: str, site: str | None = None) -> None:
-        self.calls.append(("delete", name))
-        if name in self.fail:
-            raise ProviderError("503", system="enroll", method="DELETE", url="/x", status=503)
-        self.objects.pop((district, kind, name, site), None)
+    def _one(self, op: BatchOp) -> BatchResult:
+        self.calls.append((op.op, op.name))
+        if op.name in self.fail:
+            return BatchResult(op, 503, error="503 from the live system", code="unavailable")
+        key = (op.district, op.kind, op.name, op.site)
+        if op.op == "delete":
+            self.objects.pop(key, None)
+            return BatchResult(op, 204)
+        old = self.objects.get(key)
+        live = Live(old.id if old else f"id-{op.name}", (old.revision if old else 0) + 1, "intcfg", op.spec or {})
+        self.objects[key] = live
+        return BatchResult(op, 200 if old else 201, live)  # type: ignore[arg-type]
 
 
 def obj(address: Address, **spec: Any) -> DesiredObject:
@@ -116,21 +119,65 @@ def test_lifecycle_prune_false_protects_even_with_prune() -> None:
     assert results == [Result(VENDOR, "delete", "skipped", "protected by lifecycle.prune: false")]
 
 
-def test_parallelism_is_bounded() -> None:
+def test_parallelism_bounds_the_batches_in_flight() -> None:
     active = peak = 0
 
     class Slow(FakeSystem):
-        async def put(self, *args: Any) -> Live:
+        async def batch(self, ops: list[BatchOp]) -> list[BatchResult]:
             nonlocal active, peak
             active += 1
             peak = max(peak, active)
             await asyncio.sleep(0.001)
             active -= 1
-            return await super().put(*args)
+            return await super().batch(ops)
 
-    desired = {a.address: a for a in (obj(Address("sis", D, "ETranscriptVendor", f"v{i}"), n=i) for i in range(20))}
-    results = run({"sis": Slow(), "enroll": FakeSystem()}, desired, {}, {}, parallelism=3)
-    assert len(results) == 20 and peak == 3
+    sis = Slow()
+    desired = {a.address: a for a in (obj(Address("sis", D, "ETranscriptVendor", f"v{i:04}"), n=i) for i in range(1000))}
+    results = run({"sis": sis, "enroll": FakeSystem()}, desired, {}, {}, parallelism=3)
+    assert len(results) == 1000 and {r.outcome for r in results} == {"ok"} and peak == 3
+    assert [len(ops) for ops in sis.requests] == [MAX_BATCH] * 10
+
+
+def test_one_batch_per_system_and_tier_and_results_mapped_back() -> None:
+    enroll, sis = FakeSystem(fail={"ps-nightly"}), FakeSystem()
+    results = {r.address: r for r in run({"enroll": enroll, "sis": sis}, DESIRED, {}, {})}
+    assert [[op.name for op in ops] for ops in enroll.requests] == [["ps"], ["ps-import", "ps-nightly"]]
+    assert [[op.name for op in ops] for ops in sis.requests] == [["parchment"]]
+    assert results[MAP] == Result(MAP, "create", "ok", live_id="id-ps-import", revision=1)
+    assert results[SCHED] == Result(SCHED, "create", "failed", "enroll: 503 503 from the live system [unavailable]")
+
+
+def test_a_failed_batch_request_fails_each_of_its_changes_with_the_scrubbed_error() -> None:
+    class Down(FakeSystem):
+        async def batch(self, ops: list[BatchOp]) -> list[BatchResult]:
+            raise ProviderError("sis: POST http://127.0.0.1:9/sis/admin/v1/batch: 502 Bad Gateway",
+                                system="sis", method="POST", url="/sis/admin/v1/batch", status=502)
+
+    vendors = {a.address: a for a in (obj(Address("sis", D, "ETranscriptVendor", f"v{i}"), n=i) for i in range(3))}
+    results = run({"sis": Down(), "enroll": FakeSystem()}, vendors, {}, {})
+    assert [(r.outcome, r.message) for r in results] == [("failed", "sis: POST http://127.0.0.1:9/sis/admin/v1/batch: 502 Bad Gateway")] * 3
+
+
+def test_a_secret_that_cannot_be_revealed_fails_its_change_only() -> None:
+    def picky(o: DesiredObject) -> dict[str, Any]:
+        if o.address == CONN:
+            raise SecretError("PS_SECRET is not set (lakeside.yaml:7:13)")
+        return reveal(o)
+
+    enroll, sis = FakeSystem(), FakeSystem()
+    changes = diff(list(DESIRED.values()), {}, {})
+    results = {r.address: r for r in asyncio.run(Applier({"enroll": enroll, "sis": sis}, DESIRED, {}, picky, Options()).run(changes))}
+    assert results[CONN] == Result(CONN, "create", "failed", "PS_SECRET is not set (lakeside.yaml:7:13)")
+    assert results[MAP].outcome == "blocked" and results[VENDOR].outcome == "ok"
+    assert enroll.requests == []
+
+
+def test_progress_reports_each_result_once() -> None:
+    seen: list[Result] = []
+    changes = diff(list(DESIRED.values()), {}, {})
+    applier = Applier({"enroll": FakeSystem(fail={"ps"}), "sis": FakeSystem()}, DESIRED, {}, reveal, Options(), seen.append)
+    results = asyncio.run(applier.run(changes))
+    assert sorted(seen) == sorted(results) and len(seen) == 4
 
 
 def test_new_state_records_results_and_recovers_unrecorded_writes() -> None:

@@ -13,6 +13,7 @@ from intcfg import audit, loop
 from intcfg.apply import Options
 from intcfg.desired import Address, DesiredObject, DesiredState
 from intcfg.errors import StalePlanError, UnsafePlanError
+from intcfg.providers.base import BatchOp, BatchResult
 
 D = "riverside-usd"
 ETS = Address("portal", D, "StateAssessmentIntegration", "ets")
@@ -50,6 +51,16 @@ class FakePortal:
 
     async def delete(self, district: str, kind: str, name: str, site: str | None = None) -> None:
         self.objects.pop((district, name, site), None)
+
+    async def batch(self, ops: list[BatchOp]) -> list[BatchResult]:
+        results = []
+        for op in ops:
+            if op.op == "delete":
+                await self.delete(op.district, op.kind, op.name, op.site)
+                results.append(BatchResult(op, 204))
+            else:
+                results.append(BatchResult(op, 200, await self.put(op.district, op.kind, op.name, op.site, op.spec or {})))  # type: ignore[arg-type]
+        return results
 
 
 def obj(address: Address, username: str) -> DesiredObject:
