@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from simkit import REPO_ROOT
+from simkit import ADMIN, REPO_ROOT, SimClient, client, seeded  # noqa: F401 - fixtures
 
 from intcfg.sim import openapi
 from intcfg.sim.app import create_app
@@ -48,3 +48,41 @@ def test_secret_fields_are_write_only_strings_and_never_returned() -> None:
     assert "clientSecret" not in schemas["PowerSchoolCredentials"]["properties"]
     assert "clientSecret" not in schemas["PowerSchoolCredentials"]["required"]
     assert "SecretRef" not in schemas
+
+
+def _validator(system: str, name: str) -> object:
+    import jsonschema_rs
+
+    doc = yaml.safe_load((DOCS / f"{system}.yaml").read_text())
+    return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{name}", "components": doc["components"]},
+                                       validate_formats=True)
+
+
+def test_every_kinds_answers_conform_to_its_schemas(seeded: SimClient) -> None:
+    from intcfg.sim.contract import COLLECTIONS as SYSTEMS
+    from intcfg.sim.openapi_parts import EXAMPLE_SPECS
+
+    order = ["ETranscriptVendor", "StateAssessmentIntegration", "SyncConnection", "FieldMapping", "Schedule"]
+    checked = 0
+    for kind in order:
+        system = next(s for s, kinds in SYSTEMS.items() if kind in kinds)
+        path = f"/{system}/admin/v1/districts/riverside-usd/{SYSTEMS[system][kind]}"
+        created = seeded.put(f"{path}/primary", headers=ADMIN, json={"spec": EXAMPLE_SPECS[kind], "managedBy": "intcfg"})
+        assert created.status_code == 201, created.text
+        answers = [
+            (f"{kind}Object", created.json()),
+            (f"{kind}Page", seeded.get(path, headers=ADMIN).json()),
+            ("TestOutcome", seeded.post(f"{path}/primary/test", headers=ADMIN).json()),
+        ]
+        if kind == "Schedule":
+            answers.append(("ScheduleObject", seeded.post(f"{path}/primary/run", headers=ADMIN).json()))
+        if kind == "FieldMapping":
+            answers.append(("Preview", seeded.post(f"{path}/primary/preview", headers=ADMIN).json()))
+            answers.append(("TestRecord", seeded.post(f"{path}/primary/test-record", headers=ADMIN, json={"studentId": "100234"}).json()))
+        for schema, body in answers:
+            errors = [e.message for e in _validator(system, schema).iter_errors(body)]  # type: ignore[attr-defined]
+            assert errors == [], (schema, body)
+            checked += 1
+    log = seeded.get("/portal/admin/v1/districts/riverside-usd/integration-log", headers=ADMIN).json()
+    assert list(_validator("portal", "IntegrationLogPage").iter_errors(log)) == []  # type: ignore[attr-defined]
+    assert checked == 18

@@ -57,7 +57,7 @@ class ControlApi:
         return json_response(self.faults.stats())
 
     async def reset(self, request: Request) -> Response:
-        body = await json_body(request, required=False)
+        body = _object(await json_body(request, required=False))
         self.store.reset()
         if not (isinstance(body, dict) and body.get("keepStats")):
             self.faults.reset_counters()
@@ -76,14 +76,19 @@ class ControlApi:
         return json_response(self.faults.faults.as_json())
 
     async def seed(self, request: Request) -> Response:
-        return json_response(world.seed(self.store, await json_body(request)))
+        return json_response(world.seed(self.store, _object(await json_body(request))))
 
     async def run_schedules(self, request: Request) -> Response:
-        body = await json_body(request, required=False)
-        district = body.get("district") if isinstance(body, dict) else None
-        at = body.get("time") if isinstance(body, dict) else None
+        body = _object(await json_body(request, required=False))
+        district, at = body.get("district"), body.get("time")
         if not (district is None or isinstance(district, str)) or not (at is None or isinstance(at, str)):
             raise ApiError(400, "invalid_body", "district and time (HH:MM) are optional strings")
         ran = [render(operations.run_schedule(self.store, s)) for s in operations.due_schedules(self.store, district, at)]
         return json_response({"ran": ran})
 
+
+
+def _object(body: object) -> dict[str, object]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "the body is a JSON object")
+    return body

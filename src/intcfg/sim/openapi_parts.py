@@ -102,6 +102,34 @@ def batch_operation(kinds: list[str]) -> dict[str, Any]:
     }
 
 
+_SIM = "http://127.0.0.1:8787/vendors"
+_SECRET = "example-secret-value"
+# One valid spec per kind, as PUT sends it (secrets as plain strings): the documents'
+# examples, and what contract tests send first.
+EXAMPLE_SPECS: dict[str, dict[str, Any]] = {
+    "ETranscriptVendor": {
+        "displayName": "Parchment", "authServer": f"{_SIM}/etranscript/parchment", "authPath": "/oauth/token",
+        "uploadServer": f"{_SIM}/etranscript/parchment", "uploadPort": 8787, "uploadPath": "/upload",
+        "consumerKey": "riverside-parchment", "consumerSecret": _SECRET, "userName": "registrar@riverside.example.org",
+        "password": _SECRET},
+    "StateAssessmentIntegration": {"apiUrl": f"{_SIM}/ets/caaspp/api/v1/token", "username": "riverside-toms",
+                                   "secretKey": _SECRET, "credentialsRotated": "2026-10-01"},
+    "SyncConnection": {"displayName": "Aeries SIS", "vendor": "aeries", "instance": "production", "schools": ["riverside-high"],
+                       "aeries": {"apiUrl": f"{_SIM}/aeries/riverside", "certificate": _SECRET,
+                                  "oneRoster": {"url": f"{_SIM}/oneroster/riverside", "consumerId": "riverside-enroll",
+                                                "consumerSecret": _SECRET}}},
+    "FieldMapping": {"connection": "primary", "type": "import-student", "sampleStudents": ["100234"], "fields": {
+        "students.student_district_id": {"type": "direct", "source": "PermanentID"},
+        "students.fname": {"type": "direct", "source": "FirstName"},
+        "students.lname": {"type": "direct", "source": "LastName"},
+        "students.DOB": {"type": "transformation", "source": "Birthdate",
+                         "transformations": [{"date": {"from": "MM/DD/YYYY", "to": "YYYY-MM-DD"}}]},
+        "students.sis_school_year": {"type": "transformation", "transformations": [{"enrollSchoolYear": {"output": "start"}}]},
+        "students_annual.sis_entrydate": {"type": "transformation", "transformations": [{"today": {}}]}}},
+    "Schedule": {"connection": "primary", "job": "import-student", "time": "01:30"},
+}
+
+
 def object_schema(kind: str, spec: str, has_site: bool) -> dict[str, Any]:
     props: dict[str, Any] = {
         "id": {"type": "string", "description": "assigned by the live system; stable"},
@@ -122,9 +150,11 @@ def object_schema(kind: str, spec: str, has_site: bool) -> dict[str, Any]:
 
 
 PARAMETERS: dict[str, Any] = {
-    "district": {"name": "district", "in": "path", "required": True, "schema": NAME, "description": "district id"},
-    "name": {"name": "name", "in": "path", "required": True, "schema": NAME, "description": "metadata.name in the config"},
-    "site": {"name": "site", "in": "query", "required": False, "schema": {"type": "string"},
+    "district": {"name": "district", "in": "path", "required": True, "schema": NAME, "description": "district id",
+                 "example": "riverside-usd"},
+    "name": {"name": "name", "in": "path", "required": True, "schema": NAME, "description": "metadata.name in the config",
+             "example": "primary"},
+    "site": {"name": "site", "in": "query", "required": False, "schema": {"type": "string"}, "example": "river-charter",
              "description": "a site (school) of the district: that site's own configuration; absent: All Sites"},
     "limit": {"name": "limit", "in": "query", "required": False,
               "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100}},

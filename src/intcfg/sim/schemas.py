@@ -119,7 +119,7 @@ def write_name(kind: str) -> str:
 def write_validator(kind: str) -> Any:
     """A validator of PUT specs; its messages show no instance values."""
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": DEFS + write_name(kind), "$defs": definitions(kind)}
-    return jsonschema_rs.validator_for(schema, mask="(value not shown)")
+    return jsonschema_rs.validator_for(schema, mask="(value not shown)", validate_formats=True)
 
 
 def for_openapi(node: Any) -> Any:

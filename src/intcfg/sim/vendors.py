@@ -66,12 +66,13 @@ class VendorApi:
         inst = request.path_params["instance"]
         _known(self.store, "powerschool", inst)
         given = basic_credentials(request)
-        if (await form_body(request)).get("grant_type") != "client_credentials":
-            return _json({"error": "unsupported_grant_type"}, 400)
+        form = await form_body(request)
         status, cred = world.verify(self.store, "powerschool", inst, *given) if given else ("invalid", None)
         if cred is None or status != "ok":
             # [U] PowerSchool documents no body for bad client credentials; RFC 6749 invalid_client.
             return _json({"error": "invalid_client"}, 401, {"WWW-Authenticate": 'Basic realm="PowerSchool"'})
+        if form.get("grant_type") != "client_credentials":
+            return _json({"error": "unsupported_grant_type"}, 400)
         token, ttl = world.issue_token(self.store, cred, reuse=True)
         # expires_in is a string in PowerSchool's responses [C].
         return _json({"access_token": token, "token_type": "Bearer", "expires_in": str(ttl)})
@@ -128,13 +129,13 @@ class VendorApi:
         _known(self.store, "oneroster", inst)
         form = await form_body(request)
         given = basic_credentials(request)
+        status, cred = world.verify(self.store, "oneroster", inst, *given) if given else ("invalid", None)
+        if cred is None or status != "ok":
+            return _json({"error": "invalid_client"}, 401)  # [U] body and status
         if form.get("grant_type") != "client_credentials":
             return _json({"error": "unsupported_grant_type"}, 400)
         if not form.get("scope", "").strip():
             return _json({"error": "invalid_scope", "error_description": "Scopes MUST be included in the request"}, 400)
-        status, cred = world.verify(self.store, "oneroster", inst, *given) if given else ("invalid", None)
-        if cred is None or status != "ok":
-            return _json({"error": "invalid_client"}, 401)  # [U] body and status
         token, ttl = world.issue_token(self.store, cred)
         cookie = secrets.token_hex(8)
         return _json({"access_token": token, "token_type": "bearer", "expires_in": ttl, "scope": form["scope"]},
@@ -182,14 +183,14 @@ class VendorApi:
     async def skyward_token(self, request: Request) -> Response:
         inst = request.path_params["instance"]
         _known(self.store, "skyward", inst)
-        if request.query_params.get("grant_type") != "client_credentials":
-            return _json({"error": "unsupported_grant_type"}, 400)
         given = basic_credentials(request, urlencoded=True)
         status, cred = world.verify(self.store, "skyward", inst, *given) if given else ("invalid", None)
         if status == "expired":
             return _json({"error": "invalid_client", "error_description": "Credentials have expired"}, 401)  # [U]
         if cred is None:
             return _json({"error": "invalid_client"}, 401)  # [U]
+        if request.query_params.get("grant_type") != "client_credentials":
+            return _json({"error": "unsupported_grant_type"}, 400)
         token, ttl = world.issue_token(self.store, cred)
         return _json({"access_token": token, "token_type": "bearer", "expires_in": ttl})  # [U] field set
 
@@ -264,11 +265,11 @@ class VendorApi:
         # assumed: an OAuth 2 password grant with the consumer key/secret as client Basic auth.
         form = await form_body(request)
         given = basic_credentials(request)
-        if form.get("grant_type") != "password":
-            return _json({"error": "unsupported_grant_type"}, 400)
         status, cred = world.verify(self.store, "etranscript", inst, *given) if given else ("invalid", None)
         if cred is None:
             return _json({"error": "invalid_client"}, 401)
+        if form.get("grant_type") != "password":
+            return _json({"error": "unsupported_grant_type"}, 400)
         if form.get("username") != cred["username"] or not self.store.matches(form.get("password", ""), cred["password"]):
             return _json({"error": "invalid_grant", "error_description": "Bad user name or password"}, 400)
         if status == "expired":
