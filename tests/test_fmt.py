@@ -286,6 +286,24 @@ def test_no_secret_is_read_or_printed(example_repo: Path) -> None:
     )
 
 
+def test_several_processes_give_the_same_results(example_repo: Path) -> None:
+    (example_repo / SCHEDULES).write_text(UNFORMATTED_SCHEDULE, encoding="utf-8")
+    (example_repo / "districts/lakeside-sd/broken.yaml").write_bytes(b"kind: [\n")
+    one = run("--diff", cwd=example_repo, INTCFG_FMT_PROCESSES="1")
+    three = run("--diff", cwd=example_repo, INTCFG_FMT_PROCESSES="3")
+    assert (three.returncode, three.stdout, three.stderr) == (
+        one.returncode,
+        one.stdout,
+        one.stderr,
+    )
+    assert one.returncode == 1 and f"would reformat {SCHEDULES}" in one.stderr
+    bad = run("--check", cwd=example_repo, INTCFG_FMT_PROCESSES="two")
+    assert bad.returncode == 2
+    assert bad.stderr.endswith(
+        "Error: INTCFG_FMT_PROCESSES='two': expected a whole number from 1\n"
+    )
+
+
 # -- the safety guards, in process --------------------------------------------------------
 
 

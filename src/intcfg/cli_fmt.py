@@ -103,8 +103,12 @@ def register(group: click.Group) -> None:
         except ConfigError as e:
             raise click.UsageError(str(e)) from e
         changed = failed = 0
-        for path in files:
-            result = fmt.format_path(path, _display(path), max_bytes)
+        jobs = [(path, _display(path)) for path in files]
+        try:
+            results = list(fmt.format_paths(jobs, max_bytes))
+        except ConfigError as e:
+            raise click.UsageError(str(e)) from e
+        for (path, _), result in zip(jobs, results, strict=True):
             failed += not _handle(result, path, check, show_diff)
             changed += result.ok and result.changed
         click.echo(
