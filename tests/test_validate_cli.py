@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -198,7 +199,7 @@ def test_help_exits_0(example_repo: Path) -> None:
     assert "--format [text|json|github|sarif|junit]" in result.stdout
     assert result.returncode == 0
     listed = subprocess.run([INTCFG, "--help"], env=env(), capture_output=True, text=True, timeout=60)
-    assert "  validate  Validate config files offline" in listed.stdout
+    assert re.search(r"^  validate +Validate config files offline", listed.stdout, re.MULTILINE)
     assert listed.returncode == 0
 
 
