@@ -121,6 +121,11 @@ def test_line_endings_byte_order_mark_and_final_newline() -> None:
     assert result.after == "apiVersion: intcfg/v1\nkind: Schedule\nspec: {job: x}\n"
 
 
+def test_nothing_one_file_says_carries_over_to_the_next() -> None:
+    assert fmt.format_text("a.yaml", "%YAML 1.1\n---\na: &x 1\nb: *x\n").after == "a: &x 1\nb: *x\n"
+    assert fmt.format_text("b.yaml", "c: &y 2\nd: *y\n").after == "c: &y 2\nd: *y\n"
+
+
 def test_empty_and_comment_only_files_are_left_alone() -> None:
     for text in ("", "# only a comment\n", "---\n"):
         result = fmt.format_text("f.yaml", text)
@@ -136,6 +141,23 @@ def test_every_file_of_the_example_repository_is_canonical() -> None:
     assert (
         done.stderr == f"0 files would be reformatted, {config_files(EXAMPLE)} already formatted.\n"
     )
+
+
+def test_fmt_imports_neither_pydantic_nor_the_live_side() -> None:
+    probe = (
+        "import sys\nfrom intcfg.main import main\nmain(['fmt', '--check'])\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'httpx', 'git', "
+        "'rich', 'starlette', 'jsonschema_rs'}))"
+    )
+    done = subprocess.run(
+        [str(Path(INTCFG).with_name("python")), "-c", probe],
+        cwd=EXAMPLE,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout == "[]\n", done.stderr
 
 
 # -- the command line --------------------------------------------------------------------

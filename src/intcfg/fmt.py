@@ -5,7 +5,8 @@ The layout:
 * ruamel.yaml round trip; mappings indented by 2, sequences indented under their key
   (``-`` two columns in, content four), no line wrapping, ``---`` between documents
   and none before the first, no ``...``, no empty documents (intcfg's loader skips
-  them), LF line endings, UTF-8 without a byte-order mark, one trailing newline.
+  them), no ``%YAML`` directive (intcfg reads YAML 1.1 whatever it says), LF line
+  endings, UTF-8 without a byte-order mark, one trailing newline.
 * Key order: the order of the fields in the resource models, read from the published
   JSON Schemas (``schemas/``, whose ``properties`` follow the models): the envelope
   apiVersion, kind, metadata, spec, lifecycle; metadata name, district, labels,

@@ -45,9 +45,7 @@ _ENVELOPE: Schema = {
 
 
 @functools.cache
-def ruamel() -> Any:
-    """The configured round-trip YAML instance."""
-    from ruamel.yaml import YAML
+def _verbatim() -> type:
     from ruamel.yaml.resolver import VersionedResolver
 
     class Verbatim(VersionedResolver):
@@ -57,8 +55,19 @@ def ruamel() -> Any:
         def versioned_resolver(self) -> dict[Any, Any]:
             return {}
 
+    return Verbatim
+
+
+def ruamel() -> Any:
+    """A new round-trip YAML instance, configured for the canonical layout.
+
+    New for every use: an instance keeps what it last read (a ``%YAML`` directive
+    would be written into every later document) and its emitter is spent after emit().
+    """
+    from ruamel.yaml import YAML
+
     rt = YAML(typ="rt")
-    rt.Resolver = Verbatim
+    rt.Resolver = _verbatim()
     rt.preserve_quotes = True
     rt.indent(mapping=2, sequence=4, offset=2)
     rt.width = 1 << 30
@@ -67,9 +76,8 @@ def ruamel() -> Any:
 
 def load_all(text: str) -> list[Any]:
     """ruamel's documents of ``text``, empty ones left out (as intcfg's loader does)."""
-    return [
-        d for d in ruamel().load_all(text) if d is not None and not (type(d) is str and d == "")
-    ]
+    docs = ruamel().load_all(text)
+    return [d for d in docs if d is not None and not (type(d) is str and d == "")]
 
 
 def dump(data: Any) -> str:
@@ -88,7 +96,7 @@ def emit(root: yaml.Node, to_block: set[Parts]) -> str:
 
     schema, defs = document_schema(_kind_only(root))
     stream = StringIO()
-    ruamel.__wrapped__().emit(  # a fresh instance: emit() leaves its emitter spent
+    ruamel().emit(
         [
             ev.StreamStartEvent(),
             ev.DocumentStartEvent(explicit=False),
