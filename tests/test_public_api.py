@@ -66,19 +66,10 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         intcfg.nope  # noqa: B018
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "intcfg.validate names both the function and the subpackage intcfg/validate/: once "
-        "any code imports the subpackage (the CLI does), the import system binds the module "
-        "to intcfg.validate and `from intcfg import validate` returns the module. Needs a "
-        "rename of the export or of the subpackage."
-    ),
-)
-def test_validate_stays_the_function_after_its_subpackage_is_imported() -> None:
+def test_validate_repository_stays_the_function_after_its_subpackage_is_imported() -> None:
     out = fresh(
-        "import intcfg\nfirst = intcfg.validate\nsecond = intcfg.validate\n"
-        "import intcfg.validate.rules\nfrom intcfg import validate\n"
-        "print(type(first).__name__, type(second).__name__, type(validate).__name__)"
+        "import intcfg\nfirst = intcfg.validate_repository\n"
+        "import intcfg.validate.rules\nfrom intcfg import validate_repository\n"
+        "print(type(first).__name__, type(validate_repository).__name__)"
     )
-    assert out.strip() == "function function function"
+    assert out.strip() == "function function"

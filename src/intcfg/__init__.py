@@ -10,12 +10,17 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+# name -> (module, attribute). The validate function is exported as validate_repository:
+# ``intcfg.validate`` is the subpackage, and the import system binds it there as soon as
+# anything imports it.
 _LAZY = {
-    "Finding": "intcfg.findings",
-    "IntcfgError": "intcfg.errors",
-    "Location": "intcfg.location",
-    "Report": "intcfg.findings",
-    "validate": "intcfg.validate",
+    "Finding": ("intcfg.findings", "Finding"),
+    "IntcfgError": ("intcfg.errors", "IntcfgError"),
+    "Location": ("intcfg.location", "Location"),
+    "Plan": ("intcfg.plan", "Plan"),
+    "Report": ("intcfg.findings", "Report"),
+    "load_repository": ("intcfg.engine", "load_repository"),
+    "validate_repository": ("intcfg.validate", "validate"),
 }
 
 __all__ = sorted(_LAZY)
@@ -25,5 +30,6 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'intcfg' has no attribute {name!r}")
