@@ -73,6 +73,51 @@ def generate(root: Path, files: int, seed: int) -> list[Path]:
     return written
 
 
+def generate_resources(root: Path, resources: int, seed: int) -> list[Path]:
+    """Write a repository whose config declares exactly ``resources`` live objects.
+
+    A live object is every document but a District (a SiteOverride becomes the site's
+    own ETS object). Whole districts are written until the count is reached; the last
+    file may hold only its first documents, which keeps the repository valid.
+    """
+    rng = random.Random(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "intcfg.yaml").write_text(SETTINGS, encoding="utf-8")
+    written: list[Path] = []
+    used: set[str] = set()
+    left = resources
+    for _ in range(resources):  # each district declares at least one live object
+        if left <= 0:
+            break
+        district = _district_name(rng, used)
+        for name, schema, docs in _district_files(rng, district):
+            kept = _take_live(docs, left)
+            left -= sum(1 for doc in kept if _is_live(doc))
+            path = root / "districts" / district / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(HEADER.format(schema=schema) + "---\n".join(kept), encoding="utf-8")
+            written.append(path)
+            if left <= 0:
+                break
+    return written
+
+
+def _is_live(doc: Doc) -> bool:
+    return "\nkind: District\n" not in "\n" + doc
+
+
+def _take_live(docs: list[Doc], limit: int) -> list[Doc]:
+    """The first documents of a file holding at most ``limit`` live objects."""
+    kept: list[Doc] = []
+    for doc in docs:
+        if _is_live(doc):
+            if limit <= 0:
+                break
+            limit -= 1
+        kept.append(doc)
+    return kept
+
+
 def _district_name(rng: random.Random, used: set[str]) -> str:
     base = f"{rng.choice(TOWNS)}-{rng.choice(sorted(SUFFIXES))}"
     name, n = base, 1
