@@ -161,9 +161,10 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) ->
                     g.update_index("--force-remove", path, env=env)
         files = {path: render_state(objs) for path, objs in by_file.items()}
         files[f"records/{commit.record_name}"] = json.dumps(commit.record, indent=2, sort_keys=True) + "\n"
-        for path, text in files.items():
-            sha = _blob(repo, text)
-            g.update_index("--add", "--cacheinfo", f"100644,{sha},{path}", env=env)
+        # Two git processes for all the files, whatever their number (a state has thousands).
+        shas = _blobs(repo, list(files.values()), Path(tmp))
+        entries = "".join(f"100644 {sha}\t{path}\0" for path, sha in zip(files, shas, strict=True))
+        _with_input(repo, ["update-index", "-z", "--index-info"], entries, Path(tmp), env)
         tree = g.write_tree(env=env)
         args = ["-p", expected] if expected else []
         new = _commit_tree(repo, tree, args, message(commit))
@@ -184,13 +185,27 @@ def _state_files(repo: git.Repo, commit: str) -> list[str]:
     return [b.path for b in tree["state"].traverse() if b.type == "blob"]
 
 
-def _blob(repo: git.Repo, text: str) -> str:
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", delete=False) as fh:
-        fh.write(text)
-    try:
-        return str(repo.git.hash_object("-w", fh.name))
-    finally:
-        os.unlink(fh.name)
+def _blobs(repo: git.Repo, texts: list[str], tmp: Path) -> list[str]:
+    """Write each text as a blob; their shas, in order."""
+    folder = tmp / "blobs"
+    folder.mkdir()
+    paths = []
+    for i, text in enumerate(texts):
+        path = folder / str(i)
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    shas = _with_input(repo, ["hash-object", "-w", "--stdin-paths"], "".join(f"{p}\n" for p in paths), tmp).split()
+    if len(shas) != len(texts):
+        raise AuditError(f"git hash-object wrote {len(shas)} objects for {len(texts)} files")
+    return shas
+
+
+def _with_input(repo: git.Repo, args: list[str], text: str, tmp: Path, env: dict[str, str] | None = None) -> str:
+    """``git ARGS`` with ``text`` as its standard input; its output."""
+    source = tmp / "stdin"
+    source.write_text(text, encoding="utf-8")
+    with open(source, "rb") as stdin:
+        return str(repo.git.execute(["git", *args], istream=stdin, env=env))
 
 
 def _commit_tree(repo: git.Repo, tree: str, parents: list[str], text: str) -> str:
