@@ -16,11 +16,21 @@ ADMIN_TOKEN_ENV = "INTCFG_ADMIN_TOKEN"
 
 
 @click.command("test")
-@click.option("--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml).")
-@click.option("-C", "--repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The config repository (default: the one containing the current directory).")
+@click.option(
+    "--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml)."
+)
+@click.option(
+    "-C",
+    "--repo",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The config repository (default: the one containing the current directory).",
+)
 def test_command(districts: tuple[str, ...], fmt: str, live: str | None, repo: Path | None) -> None:
     """Test every credential of the config against its vendor, with the real protocol.
 
@@ -53,23 +63,95 @@ def sim_group() -> None:
 
 
 @sim_group.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless --allow-remote).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True, help="0 picks a free port.")
-@click.option("--db", type=click.Path(dir_okay=False), default=str(Path(".intcfg") / "sim.sqlite3"), show_default=True,
-              help="SQLite file holding the state (:memory: for none); it survives restarts.")
-@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True, help="Delay added to every request.")
-@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Share of requests answered 500/502/503.")
-@click.option("--rate-limit-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Share answered 429 with Retry-After.")
-@click.option("--timeout-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Share held until the client times out.")
-@click.option("--timeout-seconds", type=click.FloatRange(min=0), default=30.0, show_default=True, help="How long a timeout fault holds.")
-@click.option("--retry-after", type=click.IntRange(min=0), default=1, show_default=True, help="Retry-After seconds of a 429.")
-@click.option("--seed", type=int, default=None, help="Seed of the fault sequence (reproducible runs).")
-@click.option("--admin-token-env", default=ADMIN_TOKEN_ENV, show_default=True, metavar="NAME",
-              help="Environment variable holding the admin token clients must send.")
-@click.option("--allow-remote", is_flag=True, help="Allow a non-loopback --host (the simulator has no TLS).")
-def serve_command(host: str, port: int, db: str, latency_ms: int, error_rate: float, rate_limit_rate: float,
-                  timeout_rate: float, timeout_seconds: float, retry_after: int, seed: int | None,
-                  admin_token_env: str, allow_remote: bool) -> None:
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback unless --allow-remote).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8787,
+    show_default=True,
+    help="0 picks a free port.",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=str(Path(".intcfg") / "sim.sqlite3"),
+    show_default=True,
+    help="SQLite file holding the state (:memory: for none); it survives restarts.",
+)
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Delay added to every request.",
+)
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of requests answered 500/502/503.",
+)
+@click.option(
+    "--rate-limit-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share answered 429 with Retry-After.",
+)
+@click.option(
+    "--timeout-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share held until the client times out.",
+)
+@click.option(
+    "--timeout-seconds",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="How long a timeout fault holds.",
+)
+@click.option(
+    "--retry-after",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Retry-After seconds of a 429.",
+)
+@click.option(
+    "--seed", type=int, default=None, help="Seed of the fault sequence (reproducible runs)."
+)
+@click.option(
+    "--admin-token-env",
+    default=ADMIN_TOKEN_ENV,
+    show_default=True,
+    metavar="NAME",
+    help="Environment variable holding the admin token clients must send.",
+)
+@click.option(
+    "--allow-remote", is_flag=True, help="Allow a non-loopback --host (the simulator has no TLS)."
+)
+def serve_command(
+    host: str,
+    port: int,
+    db: str,
+    latency_ms: int,
+    error_rate: float,
+    rate_limit_rate: float,
+    timeout_rate: float,
+    timeout_seconds: float,
+    retry_after: int,
+    seed: int | None,
+    admin_token_env: str,
+    allow_remote: bool,
+) -> None:
     """Serve the simulator over HTTP (starlette + uvicorn) until interrupted.
 
     Admin API under /sis, /portal, /enroll (admin/v1, bearer token); vendor endpoints
@@ -83,14 +165,27 @@ def serve_command(host: str, port: int, db: str, latency_ms: int, error_rate: fl
     from .sim.server import bind, serve
 
     if not is_loopback(host) and not allow_remote:
-        raise click.UsageError(f"refusing to listen on {host!r}: the simulator is for loopback use; "
-                               "pass --allow-remote to listen on another address")
+        raise click.UsageError(
+            f"refusing to listen on {host!r}: the simulator is for loopback use; "
+            "pass --allow-remote to listen on another address"
+        )
     token = os.environ.get(admin_token_env)
     if not token:
-        raise ConfigError(f"environment variable {admin_token_env!r} is not set: set it to the admin token clients "
-                          "will send (or name another variable with --admin-token-env)")
+        raise ConfigError(
+            f"environment variable {admin_token_env!r} is not set: set it to the admin token "
+            "clients "
+            "will send (or name another variable with --admin-token-env)"
+        )
     try:
-        faults = Faults(latency_ms, error_rate, rate_limit_rate, timeout_rate, timeout_seconds, retry_after, seed)
+        faults = Faults(
+            latency_ms,
+            error_rate,
+            rate_limit_rate,
+            timeout_rate,
+            timeout_seconds,
+            retry_after,
+            seed,
+        )
         faults.validate()
     except ValueError as e:
         raise click.UsageError(str(e)) from e
@@ -100,7 +195,14 @@ def serve_command(host: str, port: int, db: str, latency_ms: int, error_rate: fl
         raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
     app = create_app(db, admin_token=token, faults=faults)
     try:
-        serve(app, sock, lambda url: click.echo(f"intcfg simulator listening on {url} (state: {db}; admin token from ${admin_token_env})"))
+        serve(
+            app,
+            sock,
+            lambda url: click.echo(
+                f"intcfg simulator listening on {url} (state: {db}; admin token from "
+                f"${admin_token_env})"
+            ),
+        )
     finally:
         app.state.store.close()
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from .desired import Address, DesiredObject
 from .errors import ConfigError, ProviderError, SecretError
 from .secrets import Secret, SecretResolver
-from .vendors import aeries, ets, etranscript, oneroster, powerschool, skyward
+from .vendors import aeries, etranscript, ets, oneroster, powerschool, skyward
 from .vendors.base import ClientFactory, Part, VendorResult, default_factory
 
 TESTED_KINDS = ("ETranscriptVendor", "StateAssessmentIntegration", "SyncConnection")
@@ -55,8 +55,12 @@ class Report(NamedTuple):
 Secrets = dict[str, Secret]  # dotted spec path -> value
 
 
-def execute(start: Path | None, districts: tuple[str, ...] = (), live: str | None = None,
-            factory: ClientFactory = default_factory) -> Report:
+def execute(
+    start: Path | None,
+    districts: tuple[str, ...] = (),
+    live: str | None = None,
+    factory: ClientFactory = default_factory,
+) -> Report:
     """Validate, resolve, test. Raises InvalidConfig, ConfigError or SecretError."""
     from .engine import load_repository
 
@@ -80,11 +84,20 @@ def _admin_token_problem(repository: Any, live: str | None) -> list[str]:
     return []
 
 
-def select(objects: tuple[DesiredObject, ...], districts: tuple[str, ...], known: dict[str, Any]) -> list[DesiredObject]:
+def select(
+    objects: tuple[DesiredObject, ...], districts: tuple[str, ...], known: dict[str, Any]
+) -> list[DesiredObject]:
     unknown = [d for d in districts if d not in known]
     if unknown:
-        raise ConfigError(f"district {unknown[0]!r} is not defined (defined districts: {', '.join(map(repr, sorted(known)))})")
-    return [o for o in objects if o.address.kind in TESTED_KINDS and (not districts or o.address.district in districts)]
+        raise ConfigError(
+            f"district {unknown[0]!r} is not defined (defined districts: "
+            f"{', '.join(map(repr, sorted(known)))})"
+        )
+    return [
+        o
+        for o in objects
+        if o.address.kind in TESTED_KINDS and (not districts or o.address.district in districts)
+    ]
 
 
 def _secret_refs(obj: DesiredObject) -> dict[str, dict[str, str]]:
@@ -100,7 +113,9 @@ def _secret_refs(obj: DesiredObject) -> dict[str, dict[str, str]]:
     return out
 
 
-def resolve_all(root: Path, objects: list[DesiredObject], problems: list[str] | None = None) -> dict[Address, Secrets]:
+def resolve_all(
+    root: Path, objects: list[DesiredObject], problems: list[str] | None = None
+) -> dict[Address, Secrets]:
     """Every secret the objects reference; SecretError listing every one that fails."""
     resolver = SecretResolver(root)
     out: dict[Address, Secrets] = {}
@@ -116,23 +131,41 @@ def resolve_all(root: Path, objects: list[DesiredObject], problems: list[str] | 
         out[obj.address] = values
     if problems:
         unique = list(dict.fromkeys(problems))
-        raise SecretError("\n".join(unique) if len(unique) == 1 else "cannot resolve these secrets:\n  " + "\n  ".join(unique))
+        raise SecretError(
+            "\n".join(unique)
+            if len(unique) == 1
+            else "cannot resolve these secrets:\n  " + "\n  ".join(unique)
+        )
     return out
 
 
-async def _run(repository: Any, objects: list[DesiredObject], resolved: dict[Address, Secrets], live: str | None,
-               factory: ClientFactory) -> Report:
+async def _run(
+    repository: Any,
+    objects: list[DesiredObject],
+    resolved: dict[Address, Secrets],
+    live: str | None,
+    factory: ClientFactory,
+) -> Report:
     gate = asyncio.Semaphore(CONCURRENCY)
     warnings = _age_warnings(repository)
 
     async def one(obj: DesiredObject) -> Result:
         async with gate:
             outcome = await TESTS[obj.address.kind](obj.spec, resolved[obj.address], factory)
-        return Result(obj.address, outcome.ok, outcome.message, outcome.code, outcome.parts, _location(obj),
-                      warnings.get(obj.address, ()))
+        return Result(
+            obj.address,
+            outcome.ok,
+            outcome.message,
+            outcome.code,
+            outcome.parts,
+            _location(obj),
+            warnings.get(obj.address, ()),
+        )
 
     districts = sorted({o.address.district for o in objects})
-    results, checks = await asyncio.gather(asyncio.gather(*(one(o) for o in objects)), _live_checks(repository, live, districts))
+    results, checks = await asyncio.gather(
+        asyncio.gather(*(one(o) for o in objects)), _live_checks(repository, live, districts)
+    )
     return Report(tuple(results), tuple(checks))
 
 
@@ -147,26 +180,45 @@ def _location(obj: DesiredObject) -> str:
 
 
 async def _etranscript(spec: dict[str, Any], s: Secrets, factory: ClientFactory) -> VendorResult:
-    creds = etranscript.Credentials(spec["authServer"], spec["authPath"], spec["uploadServer"], spec["uploadPort"],
-                                    spec["uploadPath"], spec["consumerKey"], s["consumerSecret"], spec["userName"], s["password"])
+    creds = etranscript.Credentials(
+        spec["authServer"],
+        spec["authPath"],
+        spec["uploadServer"],
+        spec["uploadPort"],
+        spec["uploadPath"],
+        spec["consumerKey"],
+        s["consumerSecret"],
+        spec["userName"],
+        s["password"],
+    )
     return await etranscript.check(creds, factory)
 
 
 async def _ets(spec: dict[str, Any], s: Secrets, factory: ClientFactory) -> VendorResult:
-    return await ets.check(ets.Credentials(spec["apiUrl"], spec["username"], s["secretKey"]), factory)
+    return await ets.check(
+        ets.Credentials(spec["apiUrl"], spec["username"], s["secretKey"]), factory
+    )
 
 
 async def _connection(spec: dict[str, Any], s: Secrets, factory: ClientFactory) -> VendorResult:
     vendor = spec["vendor"]
     block = spec[vendor]
     if vendor == "powerschool":
-        creds = powerschool.Credentials(block["serverUrl"], block["clientId"], s["powerschool.clientSecret"])
+        creds = powerschool.Credentials(
+            block["serverUrl"], block["clientId"], s["powerschool.clientSecret"]
+        )
         return await powerschool.check(creds, factory)
     if vendor == "aeries":
         ros = block["oneRoster"]
-        one = oneroster.Credentials(ros["url"], ros["consumerId"], s["aeries.oneRoster.consumerSecret"])
-        return await aeries.check(aeries.Credentials(block["apiUrl"], s["aeries.certificate"], one), factory)
-    creds_sky = skyward.Credentials(block["apiUrl"], block["consumerKey"], s["skyward.consumerSecret"], block.get("entityId", 1))
+        one = oneroster.Credentials(
+            ros["url"], ros["consumerId"], s["aeries.oneRoster.consumerSecret"]
+        )
+        return await aeries.check(
+            aeries.Credentials(block["apiUrl"], s["aeries.certificate"], one), factory
+        )
+    creds_sky = skyward.Credentials(
+        block["apiUrl"], block["consumerKey"], s["skyward.consumerSecret"], block.get("entityId", 1)
+    )
     return await skyward.check(creds_sky, factory)
 
 
@@ -190,12 +242,14 @@ def _age_warnings(repository: Any) -> dict[Address, tuple[str, ...]]:
         if e.status != "warning":
             continue
         address = Address("portal", e.district, "StateAssessmentIntegration", e.name, e.site)
-        out[address] = (f"credentials rotated {e.rotated} expire on {e.due} ({e.days_left} days left, policy "
-                        f"{e.max_days} days): generate new ones in TOMS and update credentialsRotated",)
+        out[address] = (
+            f"credentials rotated {e.rotated} expire on {e.due} ({e.days_left} days left, policy "
+            f"{e.max_days} days): generate new ones in TOMS and update credentialsRotated",
+        )
     return out
 
 
-# -- the live systems' admin token -------------------------------------------------------------------
+# -- the live systems' admin token -----------------------------------------------------------------
 
 
 async def _live_checks(repository: Any, live: str | None, districts: list[str]) -> list[LiveCheck]:
@@ -204,7 +258,9 @@ async def _live_checks(repository: Any, live: str | None, districts: list[str]) 
     url = live or repository.settings.live_url
     try:
         async with open_providers(repository, live) as providers:
-            return list(await asyncio.gather(*(_status(p, url, districts) for p in providers.values())))
+            return list(
+                await asyncio.gather(*(_status(p, url, districts) for p in providers.values()))
+            )
     except ProviderError as e:
         return [LiveCheck("live", url, False, str(e))]
 
@@ -216,6 +272,10 @@ async def _status(provider: Any, url: str, districts: list[str]) -> LiveCheck:
         return LiveCheck(provider.system, url, False, str(e))
     unknown = [d for d in districts if d not in status.get("districts", [])]
     if unknown:
-        return LiveCheck(provider.system, url, False, f"token accepted, but the system does not know district {unknown[0]!r}")
+        return LiveCheck(
+            provider.system,
+            url,
+            False,
+            f"token accepted, but the system does not know district {unknown[0]!r}",
+        )
     return LiveCheck(provider.system, url, True, "token accepted")
-

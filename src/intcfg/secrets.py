@@ -49,6 +49,8 @@ class Secret:
     """A secret value that does not show itself. ``reveal()`` returns it."""
 
     __slots__ = ("_value", "source")
+    _value: str
+    source: str
 
     def __init__(self, value: str, source: str = "") -> None:
         if not isinstance(value, str):
@@ -58,7 +60,7 @@ class Secret:
         _SCRUBBER.add(value)
 
     def reveal(self) -> str:
-        return self._value  # type: ignore[no-any-return]
+        return self._value
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError("Secret is immutable")
@@ -234,7 +236,9 @@ class SecretResolver:
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError as e:
-            raise SecretError(f"{_at(where)}cannot read secret file {target!r}: {e.strerror}") from e
+            raise SecretError(
+                f"{_at(where)}cannot read secret file {target!r}: {e.strerror}"
+            ) from e
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise SecretError(f"{_at(where)}secret file {target!r} is not a regular file")
@@ -270,7 +274,8 @@ class SecretResolver:
             shown = ", ".join(str(d) for d in allowed)
             raise SecretError(
                 f"{_at(where)}secret file {target!r} resolves outside the allowed directories "
-                f"({shown}); a symlink may not lead out of them (set {SECRET_DIRS_ENV} to allow more)"
+                f"({shown}); a symlink may not lead out of them (set {SECRET_DIRS_ENV} to allow "
+                "more)"
             )
         return real
 
@@ -281,7 +286,7 @@ def _parse_ref(ref: Any, where: str) -> tuple[str, str]:
     if isinstance(ref, dict):
         present = {k: v for k, v in ref.items() if v is not None}
         if len(present) == 1:
-            (kind, target), = present.items()
+            ((kind, target),) = present.items()
             if kind in ("env", "file") and isinstance(target, str) and target:
                 return kind, target
     raise SecretError(f"{_at(where)}a secret reference is {{env: NAME}} or {{file: PATH}}")

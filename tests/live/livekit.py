@@ -47,7 +47,9 @@ class Sim(NamedTuple):
     db: Path
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10.0)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10.0
+        )
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
         with self.client() as c:
@@ -60,7 +62,10 @@ def start_sim(db: Path, *args: str) -> Sim:
     """`intcfg sim serve --port 0` on loopback; returns once it prints its URL."""
     proc = subprocess.Popen(
         [INTCFG, "sim", "serve", "--port", "0", "--db", str(db), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(INTCFG_ADMIN_TOKEN=ADMIN_TOKEN),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(INTCFG_ADMIN_TOKEN=ADMIN_TOKEN),
     )
     line = _first_line(proc)
     match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
@@ -93,18 +98,22 @@ def stop_sim(sim: Sim) -> str:
     return err
 
 
-@pytest.fixture(scope="module")
-def shared_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+@pytest.fixture(scope="module", name="shared_sim")
+def shared_sim_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
     server = start_sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
     yield server
     stop_sim(server)
 
 
-@pytest.fixture
-def sim(shared_sim: Sim) -> Sim:
+@pytest.fixture(name="sim")
+def sim_fixture(shared_sim: Sim) -> Sim:
     """The module's simulator, emptied (state, counters and faults) for each test."""
     shared_sim.call("POST", "/_sim/reset")
-    shared_sim.call("POST", "/_sim/faults", json={"errorRate": 0, "rateLimitRate": 0, "timeoutRate": 0, "latencyMs": 0})
+    shared_sim.call(
+        "POST",
+        "/_sim/faults",
+        json={"errorRate": 0, "rateLimitRate": 0, "timeoutRate": 0, "latencyMs": 0},
+    )
     return shared_sim
 
 
@@ -154,9 +163,11 @@ def _urls(data: dict[str, Any], live: str) -> dict[tuple[str, ...], Any]:
     bare = re.sub(r":\d+$", "", live)
     if kind == "ETranscriptVendor":
         inst = _instance(data)
-        return {("spec", "authServer"): f"{live}/vendors/etranscript/{inst}",
-                ("spec", "uploadServer"): f"{bare}/vendors/etranscript/{inst}",
-                ("spec", "uploadPort"): live.rsplit(":", 1)[1]}
+        return {
+            ("spec", "authServer"): f"{live}/vendors/etranscript/{inst}",
+            ("spec", "uploadServer"): f"{bare}/vendors/etranscript/{inst}",
+            ("spec", "uploadPort"): live.rsplit(":", 1)[1],
+        }
     if kind == "StateAssessmentIntegration":
         return {("spec", "apiUrl"): f"{live}/vendors/ets/caaspp/api/v1/token"}
     if kind != "SyncConnection":
@@ -165,30 +176,42 @@ def _urls(data: dict[str, Any], live: str) -> dict[tuple[str, ...], Any]:
     if vendor == "powerschool":
         return {("spec", "powerschool", "serverUrl"): f"{live}/vendors/powerschool/{inst}"}
     if vendor == "aeries":
-        return {("spec", "aeries", "apiUrl"): f"{live}/vendors/aeries/{inst}",
-                ("spec", "aeries", "oneRoster", "url"): f"{live}/vendors/oneroster/{inst}"}
+        return {
+            ("spec", "aeries", "apiUrl"): f"{live}/vendors/aeries/{inst}",
+            ("spec", "aeries", "oneRoster", "url"): f"{live}/vendors/oneroster/{inst}",
+        }
     return {("spec", "skyward", "apiUrl"): f"{live}/vendors/skyward/{inst}"}
 
 
 def _edit(path: Path, edits: dict[int, tuple[str, str]]) -> None:
     lines = path.read_text(encoding="utf-8").split("\n")
     for line, (key, value) in edits.items():
-        lines[line - 1] = re.sub(rf"^(\s*{key}:\s*)\S+", lambda m: m.group(1) + str(value), lines[line - 1])
+        lines[line - 1] = re.sub(rf"^(\s*{key}:\s*)\S+", rf"\g<1>{value}", lines[line - 1])
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def _replace_line(path: Path, pattern: str, value: str) -> None:
-    text = re.sub(pattern, lambda m: m.group(1) + value, path.read_text(encoding="utf-8"), count=1, flags=re.M)
+    text = re.sub(
+        pattern, lambda m: m.group(1) + value, path.read_text(encoding="utf-8"), count=1, flags=re.M
+    )
     path.write_text(text, encoding="utf-8")
 
 
 def _reload(root: Path) -> list[dict[str, Any]]:
-    return [d.data for p in sorted((root / "districts").rglob("*.yaml")) for d in load_file(str(p)).documents]
+    return [
+        d.data
+        for p in sorted((root / "districts").rglob("*.yaml"))
+        for d in load_file(str(p)).documents
+    ]
 
 
 def _effective(datas: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The documents, plus each ETS site override as its merged configuration."""
-    bases = {(d["kind"], d["metadata"].get("district"), d["metadata"]["name"]): d for d in datas if d.get("kind") != "SiteOverride"}
+    bases = {
+        (d["kind"], d["metadata"].get("district"), d["metadata"]["name"]): d
+        for d in datas
+        if d.get("kind") != "SiteOverride"
+    }
     out = [d for d in datas if d.get("kind") != "SiteOverride"]
     for d in datas:
         if d.get("kind") == "SiteOverride":
@@ -200,21 +223,42 @@ def _effective(datas: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _canary(ref: dict[str, str], canaries: dict[str, str]) -> str:
     name = ref["env"]
-    return canaries.setdefault(name, f"canary-{name.lower().replace('_', '-')}-{secrets.token_hex(4)}")
+    return canaries.setdefault(
+        name, f"canary-{name.lower().replace('_', '-')}-{secrets.token_hex(4)}"
+    )
 
 
-def _credentials(data: dict[str, Any], canaries: dict[str, str], expired: frozenset[str]) -> list[dict[str, Any]]:
+def _credentials(
+    data: dict[str, Any], canaries: dict[str, str], expired: frozenset[str]
+) -> list[dict[str, Any]]:
     kind, spec = data.get("kind"), data.get("spec", {})
     district = data.get("metadata", {}).get("district")
 
-    def cred(vendor: str, instance: str, ref: dict[str, str], client_id: str | None = None, **extra: Any) -> dict[str, Any]:
-        out = {"vendor": vendor, "instance": instance, "secret": _canary(ref, canaries), "district": district,
-               "expired": ref["env"] in expired, **extra}
+    def cred(
+        vendor: str, instance: str, ref: dict[str, str], client_id: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        out = {
+            "vendor": vendor,
+            "instance": instance,
+            "secret": _canary(ref, canaries),
+            "district": district,
+            "expired": ref["env"] in expired,
+            **extra,
+        }
         return {**out, "clientId": client_id} if client_id else out
 
     if kind == "ETranscriptVendor":
-        return [cred("etranscript", _instance(data), spec["consumerSecret"], spec["consumerKey"], username=spec["userName"],
-                     password=_canary(spec["password"], canaries), authPath=spec["authPath"])]
+        return [
+            cred(
+                "etranscript",
+                _instance(data),
+                spec["consumerSecret"],
+                spec["consumerKey"],
+                username=spec["userName"],
+                password=_canary(spec["password"], canaries),
+                authPath=spec["authPath"],
+            )
+        ]
     if kind == "StateAssessmentIntegration":
         return [cred("ets", "caaspp", spec["secretKey"], spec["username"])]
     if kind != "SyncConnection":
@@ -225,12 +269,30 @@ def _credentials(data: dict[str, Any], canaries: dict[str, str], expired: frozen
         return [cred("powerschool", inst, block["clientSecret"], block["clientId"])]
     if vendor == "aeries":
         ros = block["oneRoster"]
-        return [cred("aeries", inst, block["certificate"]), cred("oneroster", inst, ros["consumerSecret"], ros["consumerId"])]
-    return [cred("skyward", inst, block["consumerSecret"], block["consumerKey"], entityIds=[block.get("entityId", 1)])]
+        return [
+            cred("aeries", inst, block["certificate"]),
+            cred("oneroster", inst, ros["consumerSecret"], ros["consumerId"]),
+        ]
+    return [
+        cred(
+            "skyward",
+            inst,
+            block["consumerSecret"],
+            block["consumerKey"],
+            entityIds=[block.get("entityId", 1)],
+        )
+    ]
 
 
 def intcfg(repo: LiveRepo, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([INTCFG, *args], cwd=repo.root, env=repo.env(**extra_env), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [INTCFG, *args],
+        cwd=repo.root,
+        env=repo.env(**extra_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def assert_no_canary(repo: LiveRepo, *texts: str) -> None:

@@ -8,28 +8,37 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from livekit import ADMIN_TOKEN, INTCFG, Sim, env, intcfg, live_repo, start_sim, stop_sim
+from livekit import ADMIN_TOKEN, INTCFG, env, intcfg, live_repo, start_sim, stop_sim
 
 from intcfg.providers.http import DEFAULT_POLICY
 
 
 def _serve(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([INTCFG, "sim", "serve", "--port", "0", "--db", ":memory:", *args], env=env(**extra),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [INTCFG, "sim", "serve", "--port", "0", "--db", ":memory:", *args],
+        env=env(**extra),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_a_non_loopback_host_needs_allow_remote() -> None:
     proc = _serve("--host", "0.0.0.0", INTCFG_ADMIN_TOKEN=ADMIN_TOKEN)
     assert proc.returncode == 2
-    assert proc.stderr.endswith("Error: refusing to listen on '0.0.0.0': the simulator is for loopback use; "
-                                "pass --allow-remote to listen on another address\n")
+    assert proc.stderr.endswith(
+        "Error: refusing to listen on '0.0.0.0': the simulator is for loopback use; "
+        "pass --allow-remote to listen on another address\n"
+    )
 
 
 def test_the_admin_token_must_be_set() -> None:
     proc = _serve()
     assert proc.returncode == 1
-    assert proc.stderr == ("Error: environment variable 'INTCFG_ADMIN_TOKEN' is not set: set it to the admin token "
-                           "clients will send (or name another variable with --admin-token-env)\n")
+    assert proc.stderr == (
+        "Error: environment variable 'INTCFG_ADMIN_TOKEN' is not set: set it to the admin token "
+        "clients will send (or name another variable with --admin-token-env)\n"
+    )
 
 
 def test_rates_are_checked() -> None:
@@ -42,10 +51,22 @@ def test_state_survives_a_restart_and_the_token_env_is_configurable(tmp_path: Pa
     db = tmp_path / "state.sqlite3"
     first = start_sim(db)
     try:
-        first.call("POST", "/_sim/seed", json={"districts": [{"id": "riverside-usd", "schools": [{"id": "riverside-high"}]}]})
-        spec = {"apiUrl": "https://caaspp.example.org/api/v1/token", "username": "u", "secretKey": "canary-restart-key-1",
-                "credentialsRotated": "2026-10-01"}
-        first.call("PUT", "/portal/admin/v1/districts/riverside-usd/ets-integrations/ets", json={"spec": spec, "managedBy": "intcfg"})
+        first.call(
+            "POST",
+            "/_sim/seed",
+            json={"districts": [{"id": "riverside-usd", "schools": [{"id": "riverside-high"}]}]},
+        )
+        spec = {
+            "apiUrl": "https://caaspp.example.org/api/v1/token",
+            "username": "u",
+            "secretKey": "canary-restart-key-1",
+            "credentialsRotated": "2026-10-01",
+        }
+        first.call(
+            "PUT",
+            "/portal/admin/v1/districts/riverside-usd/ets-integrations/ets",
+            json={"spec": spec, "managedBy": "intcfg"},
+        )
     finally:
         assert stop_sim(first) == ""
     assert first.proc.returncode == 0
@@ -66,12 +87,27 @@ def _requests(stats: dict[str, Any]) -> int:
 
 def test_retries_absorb_faults_and_stay_bounded(tmp_path: Path) -> None:
     clean = start_sim(tmp_path / "clean.sqlite3")
-    faulty = start_sim(tmp_path / "faulty.sqlite3", "--error-rate", "0.2", "--rate-limit-rate", "0.1", "--seed", "4242")
+    faulty = start_sim(
+        tmp_path / "faulty.sqlite3",
+        "--error-rate",
+        "0.2",
+        "--rate-limit-rate",
+        "0.1",
+        "--seed",
+        "4242",
+    )
     try:
         outputs, stats = [], []
-        wrong = {"RIVERSIDE_ETS_SECRET_KEY": "canary-wrong-ets-key-11", "LAKESIDE_PS_CLIENT_SECRET": "canary-wrong-ps-22"}
+        wrong = {
+            "RIVERSIDE_ETS_SECRET_KEY": "canary-wrong-ets-key-11",
+            "LAKESIDE_PS_CLIENT_SECRET": "canary-wrong-ps-22",
+        }
         for server in (clean, faulty):
-            repo = live_repo(tmp_path / f"repo-{server.db.stem}", server.url, expired=frozenset({"RIVER_CHARTER_ETS_SECRET_KEY"}))
+            repo = live_repo(
+                tmp_path / f"repo-{server.db.stem}",
+                server.url,
+                expired=frozenset({"RIVER_CHARTER_ETS_SECRET_KEY"}),
+            )
             server.call("POST", "/_sim/seed", json=repo.seed)
             before = server.call("GET", "/_sim/stats")
             proc = intcfg(repo, "test", **wrong)
@@ -88,9 +124,11 @@ def test_retries_absorb_faults_and_stay_bounded(tmp_path: Path) -> None:
     real = _requests(clean_after) - _requests(clean_before) - 1  # less the "before" stats call
     injected = sum(faulty_after["injected"].values()) - sum(faulty_before["injected"].values())
     assert injected > 0 and faulty_after["injected"].get("rateLimit", 0) > 0
-    # Every request that was not faulted is one the clean run made too: retries repeat only faulted ones.
+    # Every request not faulted is one the clean run made too: retries repeat only faulted ones.
     assert _requests(faulty_after) - _requests(faulty_before) - 1 == real
     assert injected <= real * (DEFAULT_POLICY.max_attempts - 1)
     for path, counts in faulty_after["byPath"].items():
         clean_counts = clean_after["byPath"].get(path.replace(faulty.url, clean.url), {})
-        assert sum(counts.values()) <= DEFAULT_POLICY.max_attempts * max(1, sum(clean_counts.values())), path
+        assert sum(counts.values()) <= DEFAULT_POLICY.max_attempts * max(
+            1, sum(clean_counts.values())
+        ), path

@@ -20,8 +20,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-@pytest.fixture(autouse=True)
-def mocked() -> Iterator[respx.MockRouter]:
+@pytest.fixture(autouse=True, name="mocked")
+def mocked_fixture() -> Iterator[respx.MockRouter]:
     """Every HTTP request must be mocked: an unmocked one fails the test."""
     with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
         yield router

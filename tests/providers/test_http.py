@@ -8,7 +8,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from provkit import mocked, run  # noqa: F401 - mocked: the autouse fixture
+from provkit import (
+    mocked_fixture,  # noqa: F401 - fixtures
+    run,
+)
 
 from intcfg.errors import ProviderError
 from intcfg.providers import http
@@ -31,7 +34,9 @@ class FakeClock:
         self.now += seconds
 
 
-def client(policy: http.RetryPolicy = http.RetryPolicy(), clock: FakeClock | None = None, **kw: Any) -> httpx.AsyncClient:
+def client(
+    policy: http.RetryPolicy = http.DEFAULT_POLICY, clock: FakeClock | None = None, **kw: Any
+) -> httpx.AsyncClient:
     c = http.build_client(BASE, policy=policy, **kw)
     if clock is not None:
         transport = c._transport
@@ -42,14 +47,21 @@ def client(policy: http.RetryPolicy = http.RetryPolicy(), clock: FakeClock | Non
     return c
 
 
-async def get(c: httpx.AsyncClient, path: str = "/x", method: str = "GET", **kw: Any) -> httpx.Response:
+async def get(
+    c: httpx.AsyncClient, path: str = "/x", method: str = "GET", **kw: Any
+) -> httpx.Response:
     async with c:
         return await http.send(c, method, path, system="sis", **kw)
 
 
 def test_get_retries_5xx_and_429_with_exponential_backoff(mocked: respx.MockRouter) -> None:
     route = mocked.get(f"{BASE}/x").mock(
-        side_effect=[httpx.Response(503), httpx.Response(429), httpx.Response(502), httpx.Response(200, json={"ok": 1})]
+        side_effect=[
+            httpx.Response(503),
+            httpx.Response(429),
+            httpx.Response(502),
+            httpx.Response(200, json={"ok": 1}),
+        ]
     )
     clock = FakeClock()
     response = run(get(client(clock=clock)))
@@ -90,7 +102,9 @@ def test_attempts_are_bounded(mocked: respx.MockRouter) -> None:
 
 
 def test_total_time_is_bounded(mocked: respx.MockRouter) -> None:
-    route = mocked.get(f"{BASE}/x").mock(return_value=httpx.Response(429, headers={"Retry-After": "4"}))
+    route = mocked.get(f"{BASE}/x").mock(
+        return_value=httpx.Response(429, headers={"Retry-After": "4"})
+    )
     clock = FakeClock()
     run(get(client(http.RetryPolicy(max_attempts=100, max_total=10.0), clock=clock)))
     assert clock.sleeps == [4.0, 4.0]
@@ -98,7 +112,9 @@ def test_total_time_is_bounded(mocked: respx.MockRouter) -> None:
 
 
 def test_a_long_retry_after_ends_the_retries(mocked: respx.MockRouter) -> None:
-    route = mocked.get(f"{BASE}/x").mock(return_value=httpx.Response(429, headers={"Retry-After": "3600"}))
+    route = mocked.get(f"{BASE}/x").mock(
+        return_value=httpx.Response(429, headers={"Retry-After": "3600"})
+    )
     response = run(get(client(clock=FakeClock())))
     assert response.status_code == 429
     assert route.call_count == 1
@@ -115,13 +131,18 @@ def test_post_is_not_retried_on_5xx_unless_marked(mocked: respx.MockRouter) -> N
 def test_400_and_401_are_never_retried(mocked: respx.MockRouter) -> None:
     for status in (400, 401, 403, 404):
         route = mocked.post(f"{BASE}/token").mock(return_value=httpx.Response(status))
-        assert run(get(client(clock=FakeClock()), "/token", method="POST", retry=True)).status_code == status
+        assert (
+            run(get(client(clock=FakeClock()), "/token", method="POST", retry=True)).status_code
+            == status
+        )
         assert route.call_count == 1
         mocked.routes.clear()
 
 
 def test_connect_errors_are_retried_even_for_post(mocked: respx.MockRouter) -> None:
-    route = mocked.post(f"{BASE}/x").mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(201)])
+    route = mocked.post(f"{BASE}/x").mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.Response(201)]
+    )
     assert run(get(client(clock=FakeClock()), method="POST")).status_code == 201
     assert route.call_count == 2
 
@@ -132,7 +153,12 @@ def test_read_timeouts_retried_for_idempotent_then_reported(mocked: respx.MockRo
         run(get(client(http.RetryPolicy(max_attempts=2), clock=FakeClock())))
     assert route.call_count == 2
     assert str(e.value) == f"sis: GET {BASE}/x: timed out"
-    assert (e.value.system, e.value.method, e.value.url, e.value.status) == ("sis", "GET", f"{BASE}/x", None)
+    assert (e.value.system, e.value.method, e.value.url, e.value.status) == (
+        "sis",
+        "GET",
+        f"{BASE}/x",
+        None,
+    )
 
 
 def test_connection_refused_message(mocked: respx.MockRouter) -> None:
@@ -159,7 +185,9 @@ def test_same_origin_redirects_are_followed(mocked: respx.MockRouter) -> None:
 
 
 def test_redirects_to_another_host_never_carry_credentials(mocked: respx.MockRouter) -> None:
-    mocked.get(f"{BASE}/x").mock(return_value=httpx.Response(302, headers={"Location": "https://evil.example.com/steal"}))
+    mocked.get(f"{BASE}/x").mock(
+        return_value=httpx.Response(302, headers={"Location": "https://evil.example.com/steal"})
+    )
     evil = mocked.get("https://evil.example.com/steal").mock(return_value=httpx.Response(200))
     with pytest.raises(ProviderError) as e:
         run(get(client(token=Secret(CANARY))))
@@ -171,7 +199,9 @@ def test_redirects_to_another_host_never_carry_credentials(mocked: respx.MockRou
 
 
 def test_bearer_token_is_sent_but_never_shown(mocked: respx.MockRouter) -> None:
-    route = mocked.get(f"{BASE}/x").mock(return_value=httpx.Response(500, json={"error": {"message": f"bad token {CANARY}"}}))
+    route = mocked.get(f"{BASE}/x").mock(
+        return_value=httpx.Response(500, json={"error": {"message": f"bad token {CANARY}"}})
+    )
     c = client(http.RetryPolicy(max_attempts=1), token=Secret(CANARY))
     response = run(get(c))
     assert route.calls.last.request.headers["Authorization"] == f"Bearer {CANARY}"
@@ -182,15 +212,25 @@ def test_bearer_token_is_sent_but_never_shown(mocked: respx.MockRouter) -> None:
     assert CANARY not in repr(c.auth.__dict__)
 
 
-def test_error_message_is_cut_short_and_plain_bodies_are_not_echoed(mocked: respx.MockRouter) -> None:
+def test_error_message_is_cut_short_and_plain_bodies_are_not_echoed(
+    mocked: respx.MockRouter,
+) -> None:
     assert http.error_message(httpx.Response(502, text="<html>secret dump</html>")) == "Bad Gateway"
     long = httpx.Response(400, json={"error": {"code": "x", "message": "y" * 500}})
     assert http.error_message(long, limit=20) == "y" * 19 + "…"
-    assert http.error_message(httpx.Response(401, json={"Message": "Invalid certificate"})) == "Invalid certificate"
+    assert (
+        http.error_message(httpx.Response(401, json={"Message": "Invalid certificate"}))
+        == "Invalid certificate"
+    )
 
 
 def test_tls_verification_is_off_only_for_loopback() -> None:
-    for url, verify in (("https://live.example.org", True), ("https://127.0.0.1:8443", False), ("https://localhost", False), ("https://[::1]:1", False)):
+    for url, verify in (
+        ("https://live.example.org", True),
+        ("https://127.0.0.1:8443", False),
+        ("https://localhost", False),
+        ("https://[::1]:1", False),
+    ):
         c = http.build_client(url)
         inner = c._transport.inner  # type: ignore[attr-defined]
         ssl_context = inner._pool._ssl_context
@@ -216,9 +256,15 @@ def test_paginate_follows_cursors(mocked: respx.MockRouter) -> None:
 
 
 def test_join_url_keeps_the_base_path() -> None:
-    assert http.join_url("https://h.example/admin", "/api/v5/systeminfo") == "https://h.example/admin/api/v5/systeminfo"
+    assert (
+        http.join_url("https://h.example/admin", "/api/v5/systeminfo")
+        == "https://h.example/admin/api/v5/systeminfo"
+    )
     assert http.join_url("https://h.example/admin/", "token") == "https://h.example/admin/token"
-    assert http.join_url("https://h.example", "/oauth/access_token") == "https://h.example/oauth/access_token"
+    assert (
+        http.join_url("https://h.example", "/oauth/access_token")
+        == "https://h.example/oauth/access_token"
+    )
 
 
 def test_an_unknown_host_is_not_retried() -> None:
@@ -232,9 +278,13 @@ def test_an_unknown_host_is_not_retried() -> None:
             try:
                 raise socket.gaierror(-2, "Name or service not known")
             except socket.gaierror as e:
-                raise httpx.ConnectError("[Errno -2] Name or service not known", request=request) from e
+                raise httpx.ConnectError(
+                    "[Errno -2] Name or service not known", request=request
+                ) from e
 
     c = http.build_client(BASE, transport=Unresolvable())
-    with pytest.raises(ProviderError, match=r"cannot connect \(\[Errno -2\] Name or service not known\)"):
+    with pytest.raises(
+        ProviderError, match=r"cannot connect \(\[Errno -2\] Name or service not known\)"
+    ):
         run(get(c))
     assert Unresolvable.calls == 1

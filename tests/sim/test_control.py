@@ -6,7 +6,17 @@ import threading
 from pathlib import Path
 
 import pytest
-from simkit import ADMIN, CANARY, SEED, SIM, SimClient, etr_spec, put, client, seeded  # noqa: F401 - fixtures
+from simkit import (  # noqa: F401 - fixtures
+    ADMIN,
+    CANARY,
+    SEED,
+    SIM,
+    SimClient,
+    client_fixture,
+    etr_spec,
+    put,
+    seeded_fixture,
+)
 
 from intcfg.sim.app import create_app
 from intcfg.sim.faults import Faults
@@ -24,7 +34,14 @@ def test_state_holds_everything_but_never_a_secret(seeded: SimClient) -> None:
     state = response.json()
     obj = state["objects"][0]
     assert obj["secrets"]["password"]["fingerprint"].startswith("hmac-sha256:")
-    assert {c["vendor"] for c in state["credentials"]} == {"powerschool", "aeries", "oneroster", "skyward", "ets", "etranscript"}
+    assert {c["vendor"] for c in state["credentials"]} == {
+        "powerschool",
+        "aeries",
+        "oneroster",
+        "skyward",
+        "ets",
+        "etranscript",
+    }
     assert all(c["secretFingerprint"].startswith("hmac-sha256:") for c in state["credentials"])
     riverside = next(d for d in state["districts"] if d["id"] == "riverside-usd")
     assert len(riverside["students"]) == 30
@@ -32,7 +49,11 @@ def test_state_holds_everything_but_never_a_secret(seeded: SimClient) -> None:
 
 
 def test_sample_students_have_the_edge_cases(seeded: SimClient) -> None:
-    students = [s for d in seeded.get("/_sim/state", headers=ADMIN).json()["districts"] for s in d["students"]]
+    students = [
+        s
+        for d in seeded.get("/_sim/state", headers=ADMIN).json()["districts"]
+        for s in d["students"]
+    ]
     assert any(s["id"].startswith("0") for s in students)
     assert any(not s["first"].isascii() or not s["last"].isascii() for s in students)
     assert any(s["middle"] == "" for s in students)
@@ -77,7 +98,14 @@ def test_concurrent_writes_are_safe(tmp_path: Path) -> None:
     def writer(n: int) -> None:
         try:
             for i in range(10):
-                objects.put(store, "riverside-usd", "ETranscriptVendor", "shared", None, {"spec": etr_spec(uploadPort=1 + n * 100 + i)})
+                objects.put(
+                    store,
+                    "riverside-usd",
+                    "ETranscriptVendor",
+                    "shared",
+                    None,
+                    {"spec": etr_spec(uploadPort=1 + n * 100 + i)},
+                )
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
@@ -106,13 +134,23 @@ def test_stats_count_by_route_and_status(seeded: SimClient) -> None:
     put(seeded, f"{SIS}/parchment", etr_spec())
     seeded.get(f"{SIS}/nothing", headers=ADMIN)
     stats = seeded.get("/_sim/stats", headers=ADMIN).json()
-    assert stats["byRoute"]["PUT /sis/admin/v1/districts/{district}/etranscript-vendors/{name}"] == {"200": 1, "201": 1}
-    assert stats["byRoute"]["GET /sis/admin/v1/districts/{district}/etranscript-vendors/{name}"] == {"404": 1}
-    assert stats["byPath"]["PUT /sis/admin/v1/districts/riverside-usd/etranscript-vendors/parchment"] == {"200": 1, "201": 1}
+    assert stats["byRoute"][
+        "PUT /sis/admin/v1/districts/{district}/etranscript-vendors/{name}"
+    ] == {"200": 1, "201": 1}
+    assert stats["byRoute"][
+        "GET /sis/admin/v1/districts/{district}/etranscript-vendors/{name}"
+    ] == {"404": 1}
+    assert stats["byPath"][
+        "PUT /sis/admin/v1/districts/riverside-usd/etranscript-vendors/parchment"
+    ] == {"200": 1, "201": 1}
 
 
 def test_faults_are_injected_reproducibly_and_changed_at_run_time(seeded: SimClient) -> None:
-    changed = seeded.post("/_sim/faults", headers=ADMIN, json={"errorRate": 0.3, "rateLimitRate": 0.2, "seed": 7, "retryAfter": 2})
+    changed = seeded.post(
+        "/_sim/faults",
+        headers=ADMIN,
+        json={"errorRate": 0.3, "rateLimitRate": 0.2, "seed": 7, "retryAfter": 2},
+    )
     assert changed.status_code == 200 and changed.json()["errorRate"] == 0.3
 
     def run() -> list[int]:
@@ -121,8 +159,17 @@ def test_faults_are_injected_reproducibly_and_changed_at_run_time(seeded: SimCli
 
     first = run()
     assert first == run()
-    assert set(first) <= {404, 429, 500, 502, 503} and 429 in first and {500, 502, 503} & set(first) and 404 in first
-    limited = next(r for r in (seeded.get(f"{SIS}/x", headers=ADMIN) for _ in range(100)) if r.status_code == 429)
+    assert (
+        set(first) <= {404, 429, 500, 502, 503}
+        and 429 in first
+        and {500, 502, 503} & set(first)
+        and 404 in first
+    )
+    limited = next(
+        r
+        for r in (seeded.get(f"{SIS}/x", headers=ADMIN) for _ in range(100))
+        if r.status_code == 429
+    )
     assert limited.headers["Retry-After"] == "2"
     assert limited.json()["error"]["code"] == "injected_rateLimit"
     stats = seeded.get("/_sim/stats", headers=ADMIN).json()
@@ -131,13 +178,28 @@ def test_faults_are_injected_reproducibly_and_changed_at_run_time(seeded: SimCli
     assert all(seeded.get("/_sim/stats", headers=ADMIN).status_code == 200 for _ in range(20))
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"errorRate": 1.5}, "error, rate-limit and timeout rates are between 0 and 1, and add up to at most 1"),
-    ({"errorRate": 0.6, "rateLimitRate": 0.6}, "error, rate-limit and timeout rates are between 0 and 1, and add up to at most 1"),
-    ({"latencyMs": "fast"}, "latencyMs must be an integer"),
-    ({"bogus": 1}, "unknown fault setting 'bogus' (known: latencyMs, errorRate, rateLimitRate, timeoutRate, timeoutSeconds, retryAfter, seed)"),
-])
-def test_bad_fault_settings_are_refused(client: SimClient, body: dict[str, object], message: str) -> None:
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            {"errorRate": 1.5},
+            "error, rate-limit and timeout rates are between 0 and 1, and add up to at most 1",
+        ),
+        (
+            {"errorRate": 0.6, "rateLimitRate": 0.6},
+            "error, rate-limit and timeout rates are between 0 and 1, and add up to at most 1",
+        ),
+        ({"latencyMs": "fast"}, "latencyMs must be an integer"),
+        (
+            {"bogus": 1},
+            "unknown fault setting 'bogus' (known: latencyMs, errorRate, rateLimitRate, "
+            "timeoutRate, timeoutSeconds, retryAfter, seed)",
+        ),
+    ],
+)
+def test_bad_fault_settings_are_refused(
+    client: SimClient, body: dict[str, object], message: str
+) -> None:
     response = client.post("/_sim/faults", headers=ADMIN, json=body)
     assert response.status_code == 422
     assert response.json()["error"]["message"] == message

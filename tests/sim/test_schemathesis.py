@@ -46,8 +46,13 @@ def _check(case: schemathesis.Case) -> None:
     case.call_and_validate(headers=ADMIN, excluded_checks=[positive_data_acceptance])
 
 
-CONTRACT = settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
-                    suppress_health_check=list(HealthCheck), database=None)
+CONTRACT = settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
 
 
 @SIS.parametrize()
@@ -72,6 +77,12 @@ SIMULATOR = _schema("simulator")
 
 
 @SIMULATOR.parametrize()
-@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
+@settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
 def test_simulator_surface(case: schemathesis.Case) -> None:
     _check(case)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import urllib.parse
 
-from simkit import CANARY, SimClient, client, seeded  # noqa: F401 - fixtures
+from simkit import CANARY, SimClient, client_fixture, seeded_fixture  # noqa: F401 - fixtures
 
 PS = "/vendors/powerschool/lakeside"
 ROS = "/vendors/oneroster/riverside"
@@ -17,44 +17,90 @@ def test_powerschool_token_then_metadata(seeded: SimClient) -> None:
     token = seeded.post(f"{PS}/oauth/access_token", auth=("ps-client", CANARY["ps"]), data=FORM)
     assert token.status_code == 200
     body = token.json()
-    assert body["token_type"] == "Bearer" and isinstance(body["expires_in"], str) and int(body["expires_in"]) > 2_000_000
+    assert (
+        body["token_type"] == "Bearer"
+        and isinstance(body["expires_in"], str)
+        and int(body["expires_in"]) > 2_000_000
+    )
     again = seeded.post(f"{PS}/oauth/access_token/", auth=("ps-client", CANARY["ps"]), data=FORM)
     assert again.json()["access_token"] == body["access_token"]
-    meta = seeded.get(f"{PS}/ws/v1/metadata", headers={"Authorization": f"Bearer {body['access_token']}"}).json()
+    meta = seeded.get(
+        f"{PS}/ws/v1/metadata", headers={"Authorization": f"Bearer {body['access_token']}"}
+    ).json()
     assert meta["metadata"]["plugin_id"] == 4242
     assert "plugin_id" not in seeded.get(f"{PS}/ws/v1/metadata").json()["metadata"]
     bad = seeded.get(f"{PS}/ws/v1/metadata", headers={"Authorization": "Bearer nope"})
-    assert (bad.status_code, bad.headers["WWW-Authenticate"]) == (401, 'Bearer error="invalid_token"')
+    assert (bad.status_code, bad.headers["WWW-Authenticate"]) == (
+        401,
+        'Bearer error="invalid_token"',
+    )
 
 
 def test_powerschool_rejects_bad_client_credentials(seeded: SimClient) -> None:
     wrong = seeded.post(f"{PS}/oauth/access_token", auth=("ps-client", "canary-wrong"), data=FORM)
     assert (wrong.status_code, wrong.json()) == (401, {"error": "invalid_client"})
-    grant = seeded.post(f"{PS}/oauth/access_token", auth=("ps-client", CANARY["ps"]), data={"grant_type": "password"})
+    grant = seeded.post(
+        f"{PS}/oauth/access_token",
+        auth=("ps-client", CANARY["ps"]),
+        data={"grant_type": "password"},
+    )
     assert grant.status_code == 400
-    assert seeded.post("/vendors/powerschool/elsewhere/oauth/access_token", data=FORM).status_code == 404
+    assert (
+        seeded.post("/vendors/powerschool/elsewhere/oauth/access_token", data=FORM).status_code
+        == 404
+    )
 
 
 def test_powerschool_expired_token(seeded: SimClient) -> None:
-    seeded.post("/_sim/seed", headers={"Authorization": "Bearer intcfg-sim-dev-token"}, json={"credentials": [
-        {"vendor": "powerschool", "instance": "short", "clientId": "c", "secret": "canary-short-1", "tokenTtl": 0}]})
-    token = seeded.post("/vendors/powerschool/short/oauth/access_token", auth=("c", "canary-short-1"), data=FORM).json()
-    expired = seeded.get("/vendors/powerschool/short/ws/v1/metadata", headers={"Authorization": f"Bearer {token['access_token']}"})
+    seeded.post(
+        "/_sim/seed",
+        headers={"Authorization": "Bearer intcfg-sim-dev-token"},
+        json={
+            "credentials": [
+                {
+                    "vendor": "powerschool",
+                    "instance": "short",
+                    "clientId": "c",
+                    "secret": "canary-short-1",
+                    "tokenTtl": 0,
+                }
+            ]
+        },
+    )
+    token = seeded.post(
+        "/vendors/powerschool/short/oauth/access_token", auth=("c", "canary-short-1"), data=FORM
+    ).json()
+    expired = seeded.get(
+        "/vendors/powerschool/short/ws/v1/metadata",
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )
     assert expired.status_code == 401
     assert "expired" in expired.headers["WWW-Authenticate"]
 
 
 def test_aeries_certificate_is_case_sensitive(seeded: SimClient) -> None:
-    ok = seeded.get("/vendors/aeries/riverside/api/v5/systeminfo", headers={"AERIES-CERT": CANARY["cert"]})
+    ok = seeded.get(
+        "/vendors/aeries/riverside/api/v5/systeminfo", headers={"AERIES-CERT": CANARY["cert"]}
+    )
     assert ok.status_code == 200 and ok.json()["AeriesVersion"]
-    wrong = seeded.get("/vendors/aeries/riverside/api/v5/systeminfo", headers={"AERIES-CERT": CANARY["cert"].upper()})
+    wrong = seeded.get(
+        "/vendors/aeries/riverside/api/v5/systeminfo",
+        headers={"AERIES-CERT": CANARY["cert"].upper()},
+    )
     assert (wrong.status_code, wrong.json()) == (401, {"Message": "Invalid or expired certificate"})
-    schools = seeded.get("/vendors/aeries/riverside/api/v5/schools", headers={"AERIES-CERT": CANARY["cert"]}).json()
+    schools = seeded.get(
+        "/vendors/aeries/riverside/api/v5/schools", headers={"AERIES-CERT": CANARY["cert"]}
+    ).json()
     assert [s["SchoolCode"] for s in schools] == [901, 101]
 
 
-def _ros_token(client: SimClient, scope: str = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly") -> str:
-    response = client.post(f"{ROS}/token", auth=("ros-client", CANARY["ros"]), data={**FORM, "scope": scope})
+def _ros_token(
+    client: SimClient,
+    scope: str = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly",
+) -> str:
+    response = client.post(
+        f"{ROS}/token", auth=("ros-client", CANARY["ros"]), data={**FORM, "scope": scope}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["token_type"] == "bearer" and response.json()["expires_in"] == 21600
     assert "ARRAffinity=" in response.headers["set-cookie"]
@@ -89,7 +135,12 @@ def test_oneroster_needs_a_scope_and_pages_students(seeded: SimClient) -> None:
     assert one["role"] == "student"
     missing = seeded.get(f"{ROS}/ims/oneroster/v1p1/students/nope", headers=auth)
     assert missing.status_code == 404 and missing.json()["imsx_codeMajor"] == "failure"
-    assert seeded.get(f"{ROS}/ims/oneroster/v1p1/students", headers=auth, params={"limit": "x"}).status_code == 400
+    assert (
+        seeded.get(
+            f"{ROS}/ims/oneroster/v1p1/students", headers=auth, params={"limit": "x"}
+        ).status_code
+        == 400
+    )
     assert seeded.get(f"{ROS}/ims/oneroster/v1p1/orgs").status_code == 401
 
 
@@ -100,9 +151,17 @@ def test_skyward_token_is_a_get_with_urlencoded_basic_auth(seeded: SimClient) ->
     assert token.status_code == 200, token.text
     auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
     years = seeded.get(f"{SKY}/Generic/2/District/SchoolYear/1/1", headers=auth).json()
-    assert len(years["Objects"]) == 1 and years["Paging"]["Next"] == "/Generic/2/District/SchoolYear/2/1"
+    assert (
+        len(years["Objects"]) == 1
+        and years["Paging"]["Next"] == "/Generic/2/District/SchoolYear/2/1"
+    )
     assert seeded.get(f"{SKY}/Generic/1/District/SchoolYear/1/1", headers=auth).status_code == 403
-    assert seeded.get(f"{SKY}/Generic/2/District/SchoolYear/1/1", headers={"Authorization": "Bearer x"}).status_code == 401
+    assert (
+        seeded.get(
+            f"{SKY}/Generic/2/District/SchoolYear/1/1", headers={"Authorization": "Bearer x"}
+        ).status_code
+        == 401
+    )
     plain = {"Authorization": "Basic " + base64.b64encode(b"sky key:wrong").decode()}
     assert seeded.get(f"{SKY}/oauth/token", params=FORM, headers=plain).status_code == 401
 
@@ -120,13 +179,23 @@ def test_ets_token_contract(seeded: SimClient) -> None:
 
 def test_etranscript_password_grant_and_upload(seeded: SimClient) -> None:
     base = "/vendors/etranscript/parchment"
-    form = {"grant_type": "password", "username": "registrar@riverside.example.org", "password": CANARY["etr_password"]}
-    token = seeded.post(f"{base}/oauth/token", auth=("riverside-parchment", CANARY["etr_secret"]), data=form)
+    form = {
+        "grant_type": "password",
+        "username": "registrar@riverside.example.org",
+        "password": CANARY["etr_password"],
+    }
+    token = seeded.post(
+        f"{base}/oauth/token", auth=("riverside-parchment", CANARY["etr_secret"]), data=form
+    )
     assert token.status_code == 200, token.text
     auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
     assert seeded.request("HEAD", f"{base}/api/v4/transcripts", headers=auth).status_code == 200
     assert seeded.request("HEAD", f"{base}/api/v4/transcripts").status_code == 401
-    bad_user = seeded.post(f"{base}/oauth/token", auth=("riverside-parchment", CANARY["etr_secret"]), data={**form, "password": "x"})
+    bad_user = seeded.post(
+        f"{base}/oauth/token",
+        auth=("riverside-parchment", CANARY["etr_secret"]),
+        data={**form, "password": "x"},
+    )
     assert (bad_user.status_code, bad_user.json()["error"]) == (400, "invalid_grant")
     bad_client = seeded.post(f"{base}/oauth/token", auth=("riverside-parchment", "x"), data=form)
     assert (bad_client.status_code, bad_client.json()["error"]) == (401, "invalid_client")

@@ -6,7 +6,12 @@ import base64
 
 import httpx
 import respx
-from vendkit import factory, failure, mocked, run  # noqa: F401 - mocked: the autouse fixture
+from vendkit import (
+    factory,
+    failure,
+    mocked_fixture,  # noqa: F401 - fixtures
+    run,
+)
 
 from intcfg.secrets import Secret
 from intcfg.vendors import skyward
@@ -17,8 +22,12 @@ CREDS = skyward.Credentials(API, "hillcrest enroll", Secret(CANARY), 2)
 
 
 def test_valid(mocked: respx.MockRouter) -> None:
-    token = mocked.get(f"{API}/oauth/token").mock(return_value=httpx.Response(200, json={"access_token": "tok-abcdef-123456"}))
-    generic = mocked.get(f"{API}/Generic/2/District/SchoolYear/1/1").mock(return_value=httpx.Response(200, json={"Objects": [], "Paging": {"Next": None}}))
+    token = mocked.get(f"{API}/oauth/token").mock(
+        return_value=httpx.Response(200, json={"access_token": "tok-abcdef-123456"})
+    )
+    generic = mocked.get(f"{API}/Generic/2/District/SchoolYear/1/1").mock(
+        return_value=httpx.Response(200, json={"Objects": [], "Paging": {"Next": None}})
+    )
     result = run(skyward.check(CREDS, factory))
     assert result.ok, result
     request = token.calls.last.request
@@ -29,15 +38,33 @@ def test_valid(mocked: respx.MockRouter) -> None:
 
 
 def test_refused_and_expired(mocked: respx.MockRouter) -> None:
-    token = mocked.get(f"{API}/oauth/token").mock(return_value=httpx.Response(401, json={"error": "invalid_client"}))
-    assert failure(run(skyward.check(CREDS, factory))) == "Connection failed (token); token: Qmlativ refused the consumer key/secret (HTTP 401 invalid_client)"
+    token = mocked.get(f"{API}/oauth/token").mock(
+        return_value=httpx.Response(401, json={"error": "invalid_client"})
+    )
+    assert (
+        failure(run(skyward.check(CREDS, factory)))
+        == "Connection failed (token); token: Qmlativ refused the consumer key/secret (HTTP 401 "
+        "invalid_client)"
+    )
     assert token.call_count == 1
     token.mock(return_value=httpx.Response(200, json={"access_token": "tok-abcdef-123456"}))
-    mocked.get(f"{API}/Generic/2/District/SchoolYear/1/1").mock(return_value=httpx.Response(401, json={"Message": "Token has expired"}))
-    assert failure(run(skyward.check(CREDS, factory))) == "Connection failed (entity); entity: the token has expired"
+    mocked.get(f"{API}/Generic/2/District/SchoolYear/1/1").mock(
+        return_value=httpx.Response(401, json={"Message": "Token has expired"})
+    )
+    assert (
+        failure(run(skyward.check(CREDS, factory)))
+        == "Connection failed (entity); entity: the token has expired"
+    )
 
 
 def test_entity_not_readable(mocked: respx.MockRouter) -> None:
-    mocked.get(f"{API}/oauth/token").mock(return_value=httpx.Response(200, json={"access_token": "tok-abcdef-123456"}))
-    mocked.get(f"{API}/Generic/2/District/SchoolYear/1/1").mock(return_value=httpx.Response(403, json={"Message": "Entity 2 is not accessible"}))
-    assert failure(run(skyward.check(CREDS, factory))) == ("Connection failed (entity); entity: entity 2 not readable (HTTP 403 Entity 2 is not accessible)")
+    mocked.get(f"{API}/oauth/token").mock(
+        return_value=httpx.Response(200, json={"access_token": "tok-abcdef-123456"})
+    )
+    mocked.get(f"{API}/Generic/2/District/SchoolYear/1/1").mock(
+        return_value=httpx.Response(403, json={"Message": "Entity 2 is not accessible"})
+    )
+    assert failure(run(skyward.check(CREDS, factory))) == (
+        "Connection failed (entity); entity: entity 2 not readable (HTTP 403 Entity 2 is not "
+        "accessible)"
+    )

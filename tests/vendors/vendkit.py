@@ -26,15 +26,17 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 def failure(result: Any) -> str:
     """The result's message, then each failed part: "Connection failed (token): token: ..."."""
-    return "; ".join([result.message, *(f"{p.name}: {p.message}" for p in result.parts if not p.ok)])
+    return "; ".join(
+        [result.message, *(f"{p.name}: {p.message}" for p in result.parts if not p.ok)]
+    )
 
 
 def factory(base_url: str) -> Any:
     return http.build_client(base_url, policy=FAST)
 
 
-@pytest.fixture(autouse=True)
-def mocked() -> Iterator[respx.MockRouter]:
+@pytest.fixture(autouse=True, name="mocked")
+def mocked_fixture() -> Iterator[respx.MockRouter]:
     """Every HTTP request must be mocked: an unmocked one fails the test."""
     with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
         yield router

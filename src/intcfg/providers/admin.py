@@ -3,6 +3,7 @@ same shape for each); sis.py, portal.py and enroll.py add what only one system h
 
 from __future__ import annotations
 
+import builtins
 import urllib.parse
 from typing import Any
 
@@ -74,11 +75,17 @@ class AdminProvider:
 
     async def list(self, district: str, kind: str) -> list[LiveObject]:
         self._check(kind, None)
-        items = await http.paginate(self.client, self.collection(district, kind), system=self.system,
-                                    params={"limit": str(PAGE_SIZE)})
+        items = await http.paginate(
+            self.client,
+            self.collection(district, kind),
+            system=self.system,
+            params={"limit": str(PAGE_SIZE)},
+        )
         return [live_object(self.system, item) for item in items]
 
-    async def read(self, district: str, kind: str, name: str, site: str | None = None) -> LiveObject | None:
+    async def read(
+        self, district: str, kind: str, name: str, site: str | None = None
+    ) -> LiveObject | None:
         self._check(kind, site)
         response = await self._send("GET", self.path(district, kind, name), params=self._site(site))
         if response.status_code == 404 and _code(response) == "not_found":
@@ -86,31 +93,53 @@ class AdminProvider:
         self._fail(response)
         return live_object(self.system, http.json_body(response, self.system))
 
-    async def put(self, district: str, kind: str, name: str, site: str | None, spec: dict[str, Any], *,
-                  if_revision: int | None = None) -> LiveObject:
+    async def put(
+        self,
+        district: str,
+        kind: str,
+        name: str,
+        site: str | None,
+        spec: dict[str, Any],
+        *,
+        if_revision: int | None = None,
+    ) -> LiveObject:
         self._check(kind, site)
         headers = {"If-Match": f'"{if_revision}"'} if if_revision is not None else {}
-        response = await self._send("PUT", self.path(district, kind, name), params=self._site(site), headers=headers,
-                                    json={"spec": spec, "managedBy": self.managed_by})
+        response = await self._send(
+            "PUT",
+            self.path(district, kind, name),
+            params=self._site(site),
+            headers=headers,
+            json={"spec": spec, "managedBy": self.managed_by},
+        )
         self._fail(response)
         return live_object(self.system, http.json_body(response, self.system))
 
-    async def delete(self, district: str, kind: str, name: str, site: str | None = None, *,
-                     if_revision: int | None = None) -> None:
+    async def delete(
+        self,
+        district: str,
+        kind: str,
+        name: str,
+        site: str | None = None,
+        *,
+        if_revision: int | None = None,
+    ) -> None:
         self._check(kind, site)
         headers = {"If-Match": f'"{if_revision}"'} if if_revision is not None else {}
-        response = await self._send("DELETE", self.path(district, kind, name), params=self._site(site), headers=headers)
+        response = await self._send(
+            "DELETE", self.path(district, kind, name), params=self._site(site), headers=headers
+        )
         if response.status_code == 404 and _code(response) == "not_found":
             return
         self._fail(response)
 
-    async def batch(self, ops: list[BatchOp]) -> list[BatchResult]:
-        results: list[BatchResult] = []
+    async def batch(self, ops: builtins.list[BatchOp]) -> builtins.list[BatchResult]:
+        results: builtins.list[BatchResult] = []
         for start in range(0, len(ops), MAX_BATCH):
-            results.extend(await self._batch(ops[start:start + MAX_BATCH]))
+            results.extend(await self._batch(ops[start : start + MAX_BATCH]))
         return results
 
-    async def _batch(self, ops: list[BatchOp]) -> list[BatchResult]:
+    async def _batch(self, ops: builtins.list[BatchOp]) -> builtins.list[BatchResult]:
         for op in ops:
             self._check(op.kind, op.site)
         body = {"operations": [_operation(op, self.managed_by) for op in ops]}
@@ -119,8 +148,13 @@ class AdminProvider:
         self._fail(response)
         items = http.json_body(response, self.system).get("results", [])
         if len(items) != len(ops):
-            raise ProviderError(f"{self.system}: the batch answered {len(items)} results for {len(ops)} operations",
-                                system=self.system, method="POST", url=f"{self.base()}/batch", status=response.status_code)
+            raise ProviderError(
+                f"{self.system}: the batch answered {len(items)} results for {len(ops)} operations",
+                system=self.system,
+                method="POST",
+                url=f"{self.base()}/batch",
+                status=response.status_code,
+            )
         return [self._result(op, item) for op, item in zip(ops, items, strict=True)]
 
     def _result(self, op: BatchOp, item: dict[str, Any]) -> BatchResult:
@@ -129,9 +163,13 @@ class AdminProvider:
         message = scrub(str(error["message"])) if error.get("message") else None
         return BatchResult(op, int(item["status"]), obj, message, error.get("code"))
 
-    async def test(self, district: str, kind: str, name: str, site: str | None = None) -> TestOutcome:
+    async def test(
+        self, district: str, kind: str, name: str, site: str | None = None
+    ) -> TestOutcome:
         self._check(kind, site)
-        response = await self._send("POST", f"{self.path(district, kind, name)}/test", params=self._site(site), retry=True)
+        response = await self._send(
+            "POST", f"{self.path(district, kind, name)}/test", params=self._site(site), retry=True
+        )
         self._fail(response)
         return test_outcome(http.json_body(response, self.system))
 
@@ -159,7 +197,13 @@ def _code(response: httpx.Response) -> str | None:
 
 
 def _operation(op: BatchOp, managed_by: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"op": op.op, "district": op.district, "kind": op.kind, "name": op.name, "site": op.site}
+    out: dict[str, Any] = {
+        "op": op.op,
+        "district": op.district,
+        "kind": op.kind,
+        "name": op.name,
+        "site": op.site,
+    }
     if op.op == "put":
         out["spec"] = op.spec or {}
         out["managedBy"] = managed_by

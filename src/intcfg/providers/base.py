@@ -7,6 +7,7 @@ behind the same Protocol and register in ``PROVIDERS``.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -83,12 +84,13 @@ class Check(NamedTuple):
 class TestOutcome(NamedTuple):
     """The admin screen's Test: ``message`` is the screen's text (ETS: with ``code``)."""
 
-    __test__ = False  # not a pytest class
-
     ok: bool
     message: str
     code: str | None = None
     checks: tuple[Check, ...] = ()
+
+
+TestOutcome.__test__ = False  # type: ignore[attr-defined]  # not a pytest test class
 
 
 class Provider(Protocol):
@@ -116,17 +118,36 @@ class Provider(Protocol):
 
     async def list(self, district: str, kind: str) -> list[LiveObject]: ...
 
-    async def read(self, district: str, kind: str, name: str, site: str | None = None) -> LiveObject | None: ...
+    async def read(
+        self, district: str, kind: str, name: str, site: str | None = None
+    ) -> LiveObject | None: ...
 
     async def put(
-        self, district: str, kind: str, name: str, site: str | None, spec: dict[str, Any], *, if_revision: int | None = None
+        self,
+        district: str,
+        kind: str,
+        name: str,
+        site: str | None,
+        spec: dict[str, Any],
+        *,
+        if_revision: int | None = None,
     ) -> LiveObject: ...
 
-    async def delete(self, district: str, kind: str, name: str, site: str | None = None, *, if_revision: int | None = None) -> None: ...
+    async def delete(
+        self,
+        district: str,
+        kind: str,
+        name: str,
+        site: str | None = None,
+        *,
+        if_revision: int | None = None,
+    ) -> None: ...
 
-    async def batch(self, ops: list[BatchOp]) -> list[BatchResult]: ...
+    async def batch(self, ops: builtins.list[BatchOp]) -> builtins.list[BatchResult]: ...
 
-    async def test(self, district: str, kind: str, name: str, site: str | None = None) -> TestOutcome: ...
+    async def test(
+        self, district: str, kind: str, name: str, site: str | None = None
+    ) -> TestOutcome: ...
 
 
 def live_object(system: str, data: Mapping[str, Any]) -> LiveObject:
@@ -147,5 +168,7 @@ def live_object(system: str, data: Mapping[str, Any]) -> LiveObject:
 
 
 def test_outcome(data: Mapping[str, Any]) -> TestOutcome:
-    checks = tuple(Check(str(c["name"]), bool(c["ok"]), str(c["message"])) for c in data.get("checks") or ())
+    checks = tuple(
+        Check(str(c["name"]), bool(c["ok"]), str(c["message"])) for c in data.get("checks") or ()
+    )
     return TestOutcome(bool(data["ok"]), str(data["message"]), data.get("code"), checks)

@@ -24,8 +24,8 @@ from .. import defaults
 from ..errors import ConfigError, SecretError
 from ..secrets import Secret, SecretResolver
 from . import http
-from .registry import PROVIDERS
 from .admin import AdminProvider
+from .registry import PROVIDERS
 
 SIM_SCHEME = "sim://"
 SIM_BASE = "http://intcfg-sim.invalid"
@@ -35,7 +35,7 @@ DEFAULT_TOKEN_REF = {"env": "INTCFG_ADMIN_TOKEN"}
 
 def sim_db(url: str, root: Path) -> str:
     """The SQLite file of a sim:// URL (relative paths are relative to the repository)."""
-    rest = url[len(SIM_SCHEME):]
+    rest = url[len(SIM_SCHEME) :]
     if rest == ":memory:":
         return rest
     path = Path(rest) if rest else DEFAULT_SIM_DB
@@ -64,7 +64,9 @@ def admin_token(repository: Any, required: bool) -> Secret | None:
 
 
 @contextlib.asynccontextmanager
-async def open_providers(repository: Any, live: str | None = None, **client_options: Any) -> AsyncIterator[dict[str, AdminProvider]]:
+async def open_providers(
+    repository: Any, live: str | None = None, **client_options: Any
+) -> AsyncIterator[dict[str, AdminProvider]]:
     """The three providers for ``live`` (default: the repository's live URL)."""
     url = live or repository.settings.live_url
     if url.startswith(SIM_SCHEME):
@@ -72,9 +74,14 @@ async def open_providers(repository: Any, live: str | None = None, **client_opti
             yield providers
         return
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"live URL {url!r} is neither sim://[PATH] nor http(s)://HOST: fix live.url or --live")
+        raise ConfigError(
+            f"live URL {url!r} is neither sim://[PATH] nor http(s)://HOST: fix live.url or --live"
+        )
     token = admin_token(repository, required=True)
-    clients = {system: http.build_client(url.rstrip("/") + "/", token=token, **client_options) for system in PROVIDERS}
+    clients = {
+        system: http.build_client(url.rstrip("/") + "/", token=token, **client_options)
+        for system in PROVIDERS
+    }
     try:
         yield {system: PROVIDERS[system](clients[system]) for system in PROVIDERS}
     finally:
@@ -83,14 +90,19 @@ async def open_providers(repository: Any, live: str | None = None, **client_opti
 
 
 @contextlib.asynccontextmanager
-async def _simulated(repository: Any, url: str, **client_options: Any) -> AsyncIterator[dict[str, AdminProvider]]:
+async def _simulated(
+    repository: Any, url: str, **client_options: Any
+) -> AsyncIterator[dict[str, AdminProvider]]:
     from ..sim import DEV_TOKEN
     from ..sim.app import create_app
 
     token = admin_token(repository, required=False) or Secret(DEV_TOKEN)
     app = create_app(sim_db(url, repository.root), admin_token=token.reveal())
     transport = httpx.ASGITransport(app, raise_app_exceptions=False)
-    clients = {system: http.build_client(SIM_BASE, token=token, transport=transport, **client_options) for system in PROVIDERS}
+    clients = {
+        system: http.build_client(SIM_BASE, token=token, transport=transport, **client_options)
+        for system in PROVIDERS
+    }
     try:
         await _teach_districts(clients["enroll"], repository, token)
         yield {system: PROVIDERS[system](clients[system]) for system in PROVIDERS}
@@ -103,10 +115,14 @@ async def _simulated(repository: Any, url: str, **client_options: Any) -> AsyncI
 async def _teach_districts(client: httpx.AsyncClient, repository: Any, token: Secret) -> None:
     from ..sim.fromconfig import seed_from_config
 
-    status = http.raise_for_status(await http.send(client, "GET", "/enroll/admin/v1/status", system="sim"), "sim")
+    status = http.raise_for_status(
+        await http.send(client, "GET", "/enroll/admin/v1/status", system="sim"), "sim"
+    )
     known = set(status.json().get("districts", []))
     seed = seed_from_config(d.data for d in repository.documents)
     missing = [d for d in seed["districts"] if d["id"] not in known]
     if missing:
-        response = await http.send(client, "POST", "/_sim/seed", system="sim", json={"districts": missing}, retry=True)
+        response = await http.send(
+            client, "POST", "/_sim/seed", system="sim", json={"districts": missing}, retry=True
+        )
         http.raise_for_status(response, "sim")

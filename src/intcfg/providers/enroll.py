@@ -14,7 +14,9 @@ class EnrollProvider(AdminProvider):
     system = "enroll"
     kinds = ("SyncConnection", "FieldMapping", "Schedule")
 
-    async def assign_schools(self, district: str, connection: str, schools: list[str]) -> LiveObject:
+    async def assign_schools(
+        self, district: str, connection: str, schools: list[str]
+    ) -> LiveObject:
         """Bulk Action > Set Sync Connection: the schools move to this connection."""
         url = f"{self.path(district, 'SyncConnection', connection)}/assign-schools"
         # Setting the same schools again changes nothing: safe to retry.
@@ -29,7 +31,9 @@ class EnrollProvider(AdminProvider):
         self._fail(response)
         return dict(http.json_body(response, self.system))
 
-    async def preview(self, district: str, mapping: str, student_ids: list[str] | None = None) -> dict[str, Any]:
+    async def preview(
+        self, district: str, mapping: str, student_ids: list[str] | None = None
+    ) -> dict[str, Any]:
         """The Mapped Value column for up to five sample students (default: the mapping's)."""
         url = f"{self.path(district, 'FieldMapping', mapping)}/preview"
         body = {"studentIds": student_ids} if student_ids is not None else {}

@@ -4,11 +4,8 @@
 
 - timeouts, and a small connection pool (httpx's pool bookkeeping grows with the number
   of connections in one pool, see PERF-NOTES: several small pools beat one big one);
-- retries inside the transport (``RetryTransport``): idempotent requests (GET, HEAD, PUT,
-  DELETE, OPTIONS, or any request marked ``extensions={RETRY: True}``) are retried on 429,
-  500, 502, 503, 504, timeouts and connection errors, with exponential backoff and full
-  jitter, honouring ``Retry-After``, bounded in attempts and in total time. A request
-  that never reached the server (connection refused) is retried whatever its method;
+- bounded retries inside the transport (retry.py) of idempotent requests and of those
+  marked safe to retry, with backoff, jitter and Retry-After;
 - a limit on response size;
 - TLS verification, always, except for loopback hosts;
 - no automatic redirects: ``send`` follows only same-origin redirects, so credentials
@@ -21,51 +18,32 @@ that catches httpx exceptions for the providers and vendor clients.
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
-import logging
-import random
-import socket
-import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Generator
-from dataclasses import dataclass
+from collections.abc import Generator
 from typing import Any
 
-import anyio
 import httpx
 
 from ..errors import ProviderError
 from ..secrets import Secret, scrub
+from .retry import (
+    ATTEMPTS,
+    DEFAULT_POLICY,
+    IDEMPOTENT,
+    MAX_RESPONSE_BYTES,
+    RETRY,
+    RETRY_STATUSES,
+    ResponseTooLarge,
+    RetryPolicy,
+    RetryTransport,
+    retry_after,
+)
 
-log = logging.getLogger(__name__)
-
-RETRY = "intcfg.retry"  # request extension: True marks a non-idempotent request as safe to retry
-ATTEMPTS = "intcfg.attempts"  # response extension: how many attempts the response took
-IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_RESPONSE_BYTES = 8 * 1_048_576
 MAX_REDIRECTS = 5
 USER_AGENT = "intcfg"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    base_delay: float = 0.05
-    max_delay: float = 2.0
-    max_total: float = 30.0  # seconds from the first attempt; no retry starts after it
-    attempt_timeout: float = 15.0
-    retry_after_cap: float = 10.0  # a longer Retry-After ends the retries instead
-
-
-DEFAULT_POLICY = RetryPolicy()
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=8, max_keepalive_connections=8)
-
-
-class ResponseTooLarge(httpx.TransportError):
-    pass
 
 
 def is_loopback(host: str) -> bool:
@@ -87,129 +65,6 @@ class BearerAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
         yield request
-
-
-# -- the retrying transport -----------------------------------------------------------------
-
-
-def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
-    """Seconds a 429/503 asks to wait (delay-seconds or an HTTP date), or None."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def _unknown_host(error: BaseException) -> bool:
-    """A name that does not resolve: retrying will not help."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, socket.gaierror):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
-class RetryTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport with bounded retries, a per-attempt deadline and a size limit."""
-
-    def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport,
-        policy: RetryPolicy = DEFAULT_POLICY,
-        max_bytes: int = MAX_RESPONSE_BYTES,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-        jitter: Callable[[], float] = random.random,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.inner = inner
-        self.policy = policy
-        self.max_bytes = max_bytes
-        self.sleep = sleep
-        self.jitter = jitter
-        self.clock = clock
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        retryable = request.method in IDEMPOTENT or request.extensions.get(RETRY) is True
-        started = self.clock()
-        attempt = 1
-        while True:
-            try:
-                response = await self._attempt(request)
-            except (httpx.TimeoutException, httpx.NetworkError) as e:
-                unsent = isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout))
-                transient = (retryable or unsent) and not _unknown_host(e)
-                delay = self._next_delay(attempt, started, None) if transient else None
-                if delay is None:
-                    raise
-                log.debug("%s %s: %s; retry %d in %.2fs", request.method, request.url.path, type(e).__name__, attempt, delay)
-            else:
-                delay = None
-                if retryable and response.status_code in RETRY_STATUSES:
-                    delay = self._next_delay(attempt, started, retry_after(response))
-                if delay is None:
-                    response.extensions = {**response.extensions, ATTEMPTS: attempt}
-                    return response
-                log.debug("%s %s: %d; retry %d in %.2fs", request.method, request.url.path, response.status_code, attempt, delay)
-            await self.sleep(delay)
-            attempt += 1
-
-    def _next_delay(self, attempt: int, started: float, asked: float | None) -> float | None:
-        policy = self.policy
-        if attempt >= policy.max_attempts:
-            return None
-        if asked is not None and asked > policy.retry_after_cap:
-            return None
-        backoff = min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1)) * self.jitter()
-        delay = max(asked, backoff) if asked is not None else backoff
-        if self.clock() - started + delay > policy.max_total:
-            return None
-        return delay
-
-    async def _attempt(self, request: httpx.Request) -> httpx.Response:
-        try:
-            with anyio.fail_after(self.policy.attempt_timeout):
-                response = await self.inner.handle_async_request(request)
-                content = await self._read(response)
-        except TimeoutError as e:
-            raise httpx.ReadTimeout("no response in time", request=request) from e
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=content,
-            extensions=response.extensions,
-            request=request,
-        )
-
-    async def _read(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await response.aclose()
-            raise ResponseTooLarge(f"response larger than {self.max_bytes} bytes")
-        chunks: list[bytes] = []
-        total = 0
-        try:
-            async for chunk in response.aiter_raw():
-                total += len(chunk)
-                if total > self.max_bytes:
-                    raise ResponseTooLarge(f"response larger than {self.max_bytes} bytes")
-                chunks.append(chunk)
-        finally:
-            await response.aclose()
-        return b"".join(chunks)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 # -- the factory ------------------------------------------------------------------------------
@@ -248,7 +103,9 @@ def build_client(
 def _shown_url(url: httpx.URL) -> str:
     """The URL without query or user info, scrubbed: safe to print."""
     port = f":{url.port}" if url.port else ""
-    return scrub(f"{url.scheme}://{url.host}{port}{url.raw_path.split(b'?')[0].decode('ascii', 'replace')}")
+    return scrub(
+        f"{url.scheme}://{url.host}{port}{url.raw_path.split(b'?')[0].decode('ascii', 'replace')}"
+    )
 
 
 def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
@@ -280,7 +137,9 @@ async def send(
         request = _redirected(request, response, system)
     raise ProviderError(
         f"{system}: {method} {_shown_url(request.url)}: more than {MAX_REDIRECTS} redirects",
-        system=system, method=method, url=_shown_url(request.url),
+        system=system,
+        method=method,
+        url=_shown_url(request.url),
     )
 
 
@@ -290,15 +149,30 @@ def _redirected(request: httpx.Request, response: httpx.Response, system: str) -
         raise ProviderError(
             f"{system}: {request.method} {_shown_url(request.url)} redirected to another host "
             f"({target.host}); intcfg does not send credentials there: fix the URL in the config",
-            system=system, method=request.method, url=_shown_url(request.url), status=response.status_code,
+            system=system,
+            method=request.method,
+            url=_shown_url(request.url),
+            status=response.status_code,
         )
-    method = request.method if response.status_code in (307, 308) else ("HEAD" if request.method == "HEAD" else "GET")
+    method = (
+        request.method
+        if response.status_code in (307, 308)
+        else ("HEAD" if request.method == "HEAD" else "GET")
+    )
     content = request.content if method == request.method else None
-    headers = {k: v for k, v in request.headers.items() if content is not None or k.lower() not in ("content-length", "content-type")}
-    return httpx.Request(method, target, headers=headers, content=content, extensions=request.extensions)
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if content is not None or k.lower() not in ("content-length", "content-type")
+    }
+    return httpx.Request(
+        method, target, headers=headers, content=content, extensions=request.extensions
+    )
 
 
-async def _send_once(client: httpx.AsyncClient, request: httpx.Request, system: str, auth: Any) -> httpx.Response:
+async def _send_once(
+    client: httpx.AsyncClient, request: httpx.Request, system: str, auth: Any
+) -> httpx.Response:
     shown = _shown_url(request.url)
     try:
         return await client.send(request, auth=auth)
@@ -328,11 +202,13 @@ def error_message(response: httpx.Response, limit: int = 300) -> str:
     if isinstance(body, dict):
         error = body.get("error")
         message = error.get("message") if isinstance(error, dict) else error
-        message = message or body.get("message") or body.get("Message") or body.get("error_description")
+        message = (
+            message or body.get("message") or body.get("Message") or body.get("error_description")
+        )
     if not isinstance(message, str) or not message:
         return response.reason_phrase or str(response.status_code)
-    message = scrub(message)
-    return message if len(message) <= limit else message[: limit - 1] + "…"
+    text = scrub(message)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def raise_for_status(response: httpx.Response, system: str) -> httpx.Response:
@@ -343,7 +219,10 @@ def raise_for_status(response: httpx.Response, system: str) -> httpx.Response:
     shown = _shown_url(request.url)
     raise ProviderError(
         f"{system}: {request.method} {shown}: {response.status_code} {error_message(response)}",
-        system=system, method=request.method, url=shown, status=response.status_code,
+        system=system,
+        method=request.method,
+        url=shown,
+        status=response.status_code,
     )
 
 
@@ -355,7 +234,10 @@ def json_body(response: httpx.Response, system: str) -> Any:
         shown = _shown_url(request.url)
         raise ProviderError(
             f"{system}: {request.method} {shown}: the response is not JSON",
-            system=system, method=request.method, url=shown, status=response.status_code,
+            system=system,
+            method=request.method,
+            url=shown,
+            status=response.status_code,
         ) from e
 
 
@@ -371,14 +253,18 @@ async def paginate(
     items: list[dict[str, Any]] = []
     query = dict(params or {})
     for _ in range(max_pages):
-        response = raise_for_status(await send(client, "GET", url, system=system, params=query), system)
+        response = raise_for_status(
+            await send(client, "GET", url, system=system, params=query), system
+        )
         page = json_body(response, system)
         items.extend(page.get("items", []))
         cursor = page.get("next")
         if not cursor:
             return items
         query = {**query, "cursor": cursor}
-    raise ProviderError(f"{system}: GET {url}: more than {max_pages} pages", system=system, method="GET", url=url)
+    raise ProviderError(
+        f"{system}: GET {url}: more than {max_pages} pages", system=system, method="GET", url=url
+    )
 
 
 def join_url(base: str, path: str) -> str:
@@ -386,3 +272,28 @@ def join_url(base: str, path: str) -> str:
     parts = urllib.parse.urlsplit(base)
     joined = parts.path.rstrip("/") + "/" + path.lstrip("/")
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, joined, parts.query, ""))
+
+
+__all__ = [
+    "ATTEMPTS",
+    "DEFAULT_LIMITS",
+    "DEFAULT_POLICY",
+    "DEFAULT_TIMEOUT",
+    "IDEMPOTENT",
+    "MAX_RESPONSE_BYTES",
+    "RETRY",
+    "RETRY_STATUSES",
+    "BearerAuth",
+    "ResponseTooLarge",
+    "RetryPolicy",
+    "RetryTransport",
+    "build_client",
+    "error_message",
+    "is_loopback",
+    "join_url",
+    "json_body",
+    "paginate",
+    "raise_for_status",
+    "retry_after",
+    "send",
+]

@@ -20,7 +20,11 @@ _COLOURS = {"ok": "\033[32m", "FAILED": "\033[31m", "warning": "\033[33m", "rese
 
 def scope(r: Result) -> str:
     a = r.address
-    where = f" ({a.site})" if a.site else (" (All Sites)" if a.kind == "StateAssessmentIntegration" else "")
+    where = (
+        f" ({a.site})"
+        if a.site
+        else (" (All Sites)" if a.kind == "StateAssessmentIntegration" else "")
+    )
     return f"{a.district}: {KIND_WORDS[a.kind]} {a.name!r}{where}"
 
 
@@ -40,7 +44,10 @@ def _result_lines(r: Result, colour: bool) -> list[str]:
 
 
 def _live_lines(c: LiveCheck, colour: bool) -> list[str]:
-    return [f"{_mark('ok' if c.ok else 'FAILED', colour)}live {c.system} admin API ({c.url}): {c.message}"]
+    return [
+        f"{_mark('ok' if c.ok else 'FAILED', colour)}live {c.system} admin API ({c.url}): "
+        f"{c.message}"
+    ]
 
 
 def summary(report: Report) -> str:
@@ -69,10 +76,17 @@ def text(report: Report, colour: bool = False) -> str:
 def _result_json(r: Result) -> dict[str, Any]:
     a = r.address
     return {
-        "address": str(a), "district": a.district, "kind": a.kind, "name": a.name, "site": a.site,
-        "ok": r.ok, "message": r.message, "code": r.code,
+        "address": str(a),
+        "district": a.district,
+        "kind": a.kind,
+        "name": a.name,
+        "site": a.site,
+        "ok": r.ok,
+        "message": r.message,
+        "code": r.code,
         "parts": [{"name": p.name, "ok": p.ok, "message": p.message} for p in r.parts],
-        "warnings": list(r.warnings), "location": r.location,
+        "warnings": list(r.warnings),
+        "location": r.location,
     }
 
 
@@ -80,8 +94,13 @@ def as_json(report: Report, colour: bool = False) -> str:
     data = {
         "version": JSON_VERSION,
         "ok": report.ok,
-        "results": [_result_json(r) for r in sorted(report.results, key=lambda r: r.address.sort_key())],
-        "live": [{"system": c.system, "url": c.url, "ok": c.ok, "message": c.message} for c in report.live],
+        "results": [
+            _result_json(r) for r in sorted(report.results, key=lambda r: r.address.sort_key())
+        ],
+        "live": [
+            {"system": c.system, "url": c.url, "ok": c.ok, "message": c.message}
+            for c in report.live
+        ],
         "summary": summary(report),
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -12,11 +12,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import objects, operations, world
+from . import actions, objects, operations, world
 from .contract import API, COLLECTIONS, MAX_BATCH, SITE_KINDS, SYSTEM_OF_KIND, ApiError, render
 from .openapi_parts import check_body
 from .store import Store
-from .web import Endpoint, check_name, etag, guarded, if_match, json_body, json_response, limit_param, require_admin
+from .web import (
+    Endpoint,
+    check_name,
+    etag,
+    guarded,
+    if_match,
+    json_body,
+    json_response,
+    limit_param,
+    require_admin,
+)
 
 
 class AdminApi:
@@ -40,18 +50,39 @@ class AdminApi:
     def _kind_routes(self, path: str, kind: str) -> list[Route]:
         return [
             Route(path, self._auth(self.list(kind)), methods=["GET"]),
-            Route(f"{path}/{{name}}", self._auth(_by_method(GET=self.read(kind), PUT=self.put(kind), DELETE=self.delete(kind))),
-                  methods=["GET", "PUT", "DELETE"]),
+            Route(
+                f"{path}/{{name}}",
+                self._auth(
+                    _by_method(GET=self.read(kind), PUT=self.put(kind), DELETE=self.delete(kind))
+                ),
+                methods=["GET", "PUT", "DELETE"],
+            ),
             Route(f"{path}/{{name}}/test", self._auth(self.test(kind)), methods=["POST"]),
         ]
 
     def _extra_routes(self) -> list[Route]:
         enroll = f"/enroll/{API}/districts/{{district}}"
         return [
-            Route(f"/portal/{API}/districts/{{district}}/integration-log", self._auth(self.integration_log), methods=["GET"]),
-            Route(f"{enroll}/sync-connections/{{name}}/assign-schools", self._auth(self.assign_schools), methods=["POST"]),
-            Route(f"{enroll}/field-mappings/{{name}}/test-record", self._auth(self.test_record), methods=["POST"]),
-            Route(f"{enroll}/field-mappings/{{name}}/preview", self._auth(self.preview), methods=["POST"]),
+            Route(
+                f"/portal/{API}/districts/{{district}}/integration-log",
+                self._auth(self.integration_log),
+                methods=["GET"],
+            ),
+            Route(
+                f"{enroll}/sync-connections/{{name}}/assign-schools",
+                self._auth(self.assign_schools),
+                methods=["POST"],
+            ),
+            Route(
+                f"{enroll}/field-mappings/{{name}}/test-record",
+                self._auth(self.test_record),
+                methods=["POST"],
+            ),
+            Route(
+                f"{enroll}/field-mappings/{{name}}/preview",
+                self._auth(self.preview),
+                methods=["POST"],
+            ),
             Route(f"{enroll}/schedules/{{name}}/run", self._auth(self.run), methods=["POST"]),
         ]
 
@@ -67,8 +98,13 @@ class AdminApi:
 
     def list(self, kind: str) -> Endpoint:
         async def list_objects(request: Request) -> Response:
-            items, cursor = objects.page(self.store, request.path_params["district"], kind,
-                                         limit_param(request), request.query_params.get("cursor"))
+            items, cursor = objects.page(
+                self.store,
+                request.path_params["district"],
+                kind,
+                limit_param(request),
+                request.query_params.get("cursor"),
+            )
             return json_response({"items": [render(o) for o in items], "next": cursor})
 
         return list_objects
@@ -86,7 +122,9 @@ class AdminApi:
             district, name, site = _key(request, kind)
             check_name(name, "name")
             body = await json_body(request)
-            status, obj = objects.put(self.store, district, kind, name, site, body, if_match(request))
+            status, obj = objects.put(
+                self.store, district, kind, name, site, body, if_match(request)
+            )
             return json_response(render(obj), status, etag(obj))
 
         return put_object
@@ -102,31 +140,48 @@ class AdminApi:
     def test(self, kind: str) -> Endpoint:
         async def test_object(request: Request) -> Response:
             district, name, site = _key(request, kind)
-            return json_response(operations.test(self.store, objects.require(self.store, district, kind, name, site)))
+            return json_response(
+                operations.test(self.store, objects.require(self.store, district, kind, name, site))
+            )
 
         return test_object
 
-    # -- per system ---------------------------------------------------------------------------------
+    # -- per system --------------------------------------------------------------------------------
 
     def status(self, system: str) -> Endpoint:
         async def status(request: Request) -> Response:
             districts = [row[0] for row in self.store.query("SELECT id FROM districts ORDER BY id")]
-            return json_response({"system": system, "api": API, "kinds": list(COLLECTIONS[system]), "districts": districts})
+            return json_response(
+                {
+                    "system": system,
+                    "api": API,
+                    "kinds": list(COLLECTIONS[system]),
+                    "districts": districts,
+                }
+            )
 
         return status
 
     async def district(self, request: Request) -> Response:
         did = request.path_params["district"]
-        return json_response({**world.district(self.store, did), "schools": world.schools(self.store, did)})
+        return json_response(
+            {**world.district(self.store, did), "schools": world.schools(self.store, did)}
+        )
 
     def batch(self, system: str) -> Endpoint:
         async def batch(request: Request) -> Response:
             body = await json_body(request)
             ops = body.get("operations") if isinstance(body, dict) else None
             if isinstance(ops, list) and len(ops) > MAX_BATCH:
-                raise ApiError(400, "batch_too_large", f"a batch holds at most {MAX_BATCH} operations, not {len(ops)}")
+                raise ApiError(
+                    400,
+                    "batch_too_large",
+                    f"a batch holds at most {MAX_BATCH} operations, not {len(ops)}",
+                )
             check_body("BatchRequest", body, system)
-            return json_response({"results": [self._one(system, i, op) for i, op in enumerate(body["operations"])]})
+            return json_response(
+                {"results": [self._one(system, i, op) for i, op in enumerate(body["operations"])]}
+            )
 
         return batch
 
@@ -142,16 +197,35 @@ class AdminApi:
 
     def _apply(self, system: str, op: Any) -> tuple[int, dict[str, Any] | None]:
         if not isinstance(op, dict) or op.get("op") not in ("put", "delete"):
-            raise ApiError(400, "invalid_operation", "an operation is {op: put|delete, district, kind, name, site?, spec?}")
+            raise ApiError(
+                400,
+                "invalid_operation",
+                "an operation is {op: put|delete, district, kind, name, site?, spec?}",
+            )
         kind = op.get("kind")
-        if SYSTEM_OF_KIND.get(kind) != system:  # type: ignore[arg-type]
-            raise ApiError(422, "invalid_kind", f"kind {kind!r} does not live in {system} (its kinds: {', '.join(COLLECTIONS[system])})")
+        if not isinstance(kind, str) or SYSTEM_OF_KIND.get(kind) != system:
+            raise ApiError(
+                422,
+                "invalid_kind",
+                f"kind {kind!r} does not live in {system} (its kinds: "
+                f"{', '.join(COLLECTIONS[system])})",
+            )
         district, name, site = op.get("district"), op.get("name"), op.get("site")
-        if not isinstance(district, str) or not isinstance(name, str) or not (site is None or isinstance(site, str)):
-            raise ApiError(400, "invalid_operation", "district and name are strings; site is a string or null")
+        if (
+            not isinstance(district, str)
+            or not isinstance(name, str)
+            or not (site is None or isinstance(site, str))
+        ):
+            raise ApiError(
+                400, "invalid_operation", "district and name are strings; site is a string or null"
+            )
         expected = op.get("ifRevision")
-        if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool) or expected < 0):
-            raise ApiError(400, "invalid_operation", "ifRevision is a revision number (0: must not exist yet)")
+        if expected is not None and (
+            not isinstance(expected, int) or isinstance(expected, bool) or expected < 0
+        ):
+            raise ApiError(
+                400, "invalid_operation", "ifRevision is a revision number (0: must not exist yet)"
+            )
         if op["op"] == "delete":
             objects.delete(self.store, district, kind, name, site or None, expected)
             return 204, None
@@ -159,35 +233,41 @@ class AdminApi:
         body = {k: op[k] for k in ("spec", "managedBy") if k in op}
         return objects.put(self.store, district, kind, name, site or None, body, expected)
 
-    # -- the seed's operations ----------------------------------------------------------------------
+    # -- the seed's operations ---------------------------------------------------------------------
 
     async def integration_log(self, request: Request) -> Response:
-        items, cursor = objects.log_page(self.store, request.path_params["district"], limit_param(request),
-                                         request.query_params.get("cursor"))
+        items, cursor = objects.log_page(
+            self.store,
+            request.path_params["district"],
+            limit_param(request),
+            request.query_params.get("cursor"),
+        )
         return json_response({"items": items, "next": cursor})
 
     async def assign_schools(self, request: Request) -> Response:
         district, name = request.path_params["district"], request.path_params["name"]
         body = await json_body(request)
         check_body("AssignSchools", body)
-        obj = operations.assign_schools(self.store, district, name, body)
+        obj = actions.assign_schools(self.store, district, name, body)
         return json_response(render(obj), headers=etag(obj))
 
     async def test_record(self, request: Request) -> Response:
         district, name = request.path_params["district"], request.path_params["name"]
         body = await json_body(request)
         check_body("TestRecordRequest", body)
-        return json_response(operations.test_record(self.store, district, name, body))
+        return json_response(actions.test_record(self.store, district, name, body))
 
     async def preview(self, request: Request) -> Response:
         district, name = request.path_params["district"], request.path_params["name"]
         body = await json_body(request, required=False)
         check_body("PreviewRequest", body)
-        return json_response(operations.preview(self.store, district, name, body))
+        return json_response(actions.preview(self.store, district, name, body))
 
     async def run(self, request: Request) -> Response:
         district, name = request.path_params["district"], request.path_params["name"]
-        obj = operations.run_schedule(self.store, objects.require(self.store, district, "Schedule", name))
+        obj = actions.run_schedule(
+            self.store, objects.require(self.store, district, "Schedule", name)
+        )
         return json_response(render(obj), headers=etag(obj))
 
 
@@ -202,5 +282,7 @@ def _by_method(**endpoints: Endpoint) -> Endpoint:
 def _key(request: Request, kind: str) -> tuple[str, str, str | None]:
     site = request.query_params.get("site") or None
     if site is not None and kind not in SITE_KINDS:
-        raise ApiError(400, "site_not_supported", f"{kind} has no per-site configuration; leave site out")
+        raise ApiError(
+            400, "site_not_supported", f"{kind} has no per-site configuration; leave site out"
+        )
     return request.path_params["district"], request.path_params["name"], site

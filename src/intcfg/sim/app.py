@@ -25,7 +25,9 @@ from .store import Store
 from .vendors import VendorApi
 
 
-def create_app(db: str | Path = ":memory:", admin_token: str = DEV_TOKEN, faults: Faults | None = None) -> Starlette:
+def create_app(
+    db: str | Path = ":memory:", admin_token: str = DEV_TOKEN, faults: Faults | None = None
+) -> Starlette:
     """The simulator; state in the SQLite file ``db`` (``:memory:`` for none).
 
     The caller owns the store's lifetime: ``app.state.store.close()`` when done.
@@ -38,7 +40,10 @@ def create_app(db: str | Path = ":memory:", admin_token: str = DEV_TOKEN, faults
         *AdminApi(store, admin_token).routes(),
         *ControlApi(store, fault_state, admin_token).routes(),
         *VendorApi(store).routes(),
-        *[Route(f"/{system}/{API}/openapi.json", _openapi(system), methods=["GET"]) for system in COLLECTIONS],
+        *[
+            Route(f"/{system}/{API}/openapi.json", _openapi(system), methods=["GET"])
+            for system in COLLECTIONS
+        ],
     ]
     app = Starlette(
         routes=routes,
@@ -52,8 +57,11 @@ def create_app(db: str | Path = ":memory:", admin_token: str = DEV_TOKEN, faults
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return JSONResponse({"error": {"code": code, "message": f"{request.method} {request.url.path}: {exc.detail}"}},
-                        status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        {"error": {"code": code, "message": f"{request.method} {request.url.path}: {exc.detail}"}},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
 
 
 def _openapi(system: str) -> Callable[[Request], Awaitable[Response]]:

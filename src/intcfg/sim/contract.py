@@ -9,9 +9,8 @@ plain strings and are kept only as keyed digests.
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+from typing import Any
 
 from ..secrets import secret_paths
 from .schemas import write_validator
@@ -44,7 +43,14 @@ MAX_LIMIT = 500
 class ApiError(Exception):
     """An error response: status, a stable code, a message for people, optional details."""
 
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        hint: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -110,5 +116,7 @@ def check_spec(kind: str, spec: Any) -> tuple[dict[str, Any], dict[str, str]]:
 def render(obj: dict[str, Any]) -> dict[str, Any]:
     """An object as the API returns it: no secret digests, only when they were set."""
     out = {k: v for k, v in obj.items() if k != "secrets"}
-    out["secretsSetAt"] = {path: meta["setAt"] for path, meta in sorted(obj.get("secrets", {}).items())}
+    out["secretsSetAt"] = {
+        path: meta["setAt"] for path, meta in sorted(obj.get("secrets", {}).items())
+    }
     return out

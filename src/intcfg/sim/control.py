@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import operations, world
+from . import actions, world
 from .contract import ApiError, render
 from .faults import FaultState
 from .store import Store
@@ -31,7 +31,10 @@ class ControlApi:
             ("/_sim/seed", self.seed, "POST"),
             ("/_sim/run-schedules", self.run_schedules, "POST"),
         ]
-        return [Route(path, self._auth(endpoint), methods=method.split(",")) for path, endpoint, method in table]
+        return [
+            Route(path, self._auth(endpoint), methods=method.split(","))
+            for path, endpoint, method in table
+        ]
 
     def _auth(self, endpoint: Endpoint) -> Endpoint:
         async def authorised(request: Request) -> Response:
@@ -44,12 +47,23 @@ class ControlApi:
     async def state(self, request: Request) -> Response:
         held = world.state(self.store)
         held["objects"] = [
-            {**{k: v for k, v in o.items() if k != "secrets"},
-             "secrets": {path: {"fingerprint": m["digest"], "setAt": m["setAt"]} for path, m in sorted(o.get("secrets", {}).items())}}
-            for o in self.store.docs("SELECT data FROM objects ORDER BY system, district, kind, name, site")
+            {
+                **{k: v for k, v in o.items() if k != "secrets"},
+                "secrets": {
+                    path: {"fingerprint": m["digest"], "setAt": m["setAt"]}
+                    for path, m in sorted(o.get("secrets", {}).items())
+                },
+            }
+            for o in self.store.docs(
+                "SELECT data FROM objects ORDER BY system, district, kind, name, site"
+            )
         ]
-        held["integrationLog"] = [{"seq": seq, "district": d, **json.loads(data)}
-                                  for seq, d, data in self.store.query("SELECT seq, district, data FROM integration_log ORDER BY seq")]
+        held["integrationLog"] = [
+            {"seq": seq, "district": d, **json.loads(data)}
+            for seq, d, data in self.store.query(
+                "SELECT seq, district, data FROM integration_log ORDER BY seq"
+            )
+        ]
         held["faults"] = self.faults.faults.as_json()
         return json_response(held)
 
@@ -68,7 +82,9 @@ class ControlApi:
             return json_response(self.faults.faults.as_json())
         body = await json_body(request)
         if not isinstance(body, dict):
-            raise ApiError(400, "invalid_body", "send the fault settings to change as a JSON object")
+            raise ApiError(
+                400, "invalid_body", "send the fault settings to change as a JSON object"
+            )
         try:
             self.faults.configure(self.faults.faults.updated(body))
         except ValueError as e:
@@ -81,11 +97,15 @@ class ControlApi:
     async def run_schedules(self, request: Request) -> Response:
         body = _object(await json_body(request, required=False))
         district, at = body.get("district"), body.get("time")
-        if not (district is None or isinstance(district, str)) or not (at is None or isinstance(at, str)):
+        if not (district is None or isinstance(district, str)) or not (
+            at is None or isinstance(at, str)
+        ):
             raise ApiError(400, "invalid_body", "district and time (HH:MM) are optional strings")
-        ran = [render(operations.run_schedule(self.store, s)) for s in operations.due_schedules(self.store, district, at)]
+        ran = [
+            render(actions.run_schedule(self.store, s))
+            for s in actions.due_schedules(self.store, district, at)
+        ]
         return json_response({"ran": ran})
-
 
 
 def _object(body: object) -> dict[str, object]:

@@ -37,7 +37,9 @@ class Faults:
     def validate(self) -> None:
         rates = (self.error_rate, self.rate_limit_rate, self.timeout_rate)
         if any(not 0.0 <= r <= 1.0 for r in rates) or sum(rates) > 1.0:
-            raise ValueError("error, rate-limit and timeout rates are between 0 and 1, and add up to at most 1")
+            raise ValueError(
+                "error, rate-limit and timeout rates are between 0 and 1, and add up to at most 1"
+            )
         if self.latency_ms < 0 or self.timeout_s < 0 or self.retry_after < 0:
             raise ValueError("latency, timeout and Retry-After are not negative")
 
@@ -54,7 +56,11 @@ class Faults:
             if value is None and attr == "seed":
                 changes[attr] = None
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or (kind is int and value != int(value))
+            ):
                 raise ValueError(f"{key} must be a{'n integer' if kind is int else ' number'}")
             changes[attr] = kind(value)
         new = replace(self, **changes)
@@ -168,7 +174,9 @@ class FaultMiddleware:
             headers.append((b"retry-after", str(faults.retry_after).encode()))
         if fault == "timeout":
             await anyio.sleep(faults.timeout_s)
-        body = json.dumps({"error": {"code": f"injected_{fault}", "message": f"simulated fault ({fault})"}}).encode()
+        body = json.dumps(
+            {"error": {"code": f"injected_{fault}", "message": f"simulated fault ({fault})"}}
+        ).encode()
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return True

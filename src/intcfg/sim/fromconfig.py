@@ -21,17 +21,24 @@ def seed_from_config(documents: Iterable[Any]) -> dict[str, Any]:
         if data.get("kind") != "District":
             continue
         spec, name = data["spec"], data["metadata"]["name"]
-        districts.append({
-            "id": name,
-            "name": spec.get("name", name),
-            "timezone": spec.get("timezone", "UTC"),
-            "schoolYearStart": spec.get("schoolYearStart", "07-01"),
-            "importsEnabled": True,
-            "schools": [
-                {"id": s["id"], "name": s.get("name", s["id"]), "sisSchoolNumber": s.get("sisSchoolNumber") or "",
-                 "stateSchoolCode": s.get("stateSchoolCode") or "", "hasYearsAndTerms": True}
-                for s in spec.get("sites", [])
-            ],
-            "students": {"ids": list(dict.fromkeys(samples.get(name, [])))},
-        })
+        districts.append(
+            {
+                "id": name,
+                "name": spec.get("name", name),
+                "timezone": spec.get("timezone", "UTC"),
+                "schoolYearStart": spec.get("schoolYearStart", "07-01"),
+                "importsEnabled": True,
+                "schools": [
+                    {
+                        "id": s["id"],
+                        "name": s.get("name", s["id"]),
+                        "sisSchoolNumber": s.get("sisSchoolNumber") or "",
+                        "stateSchoolCode": s.get("stateSchoolCode") or "",
+                        "hasYearsAndTerms": True,
+                    }
+                    for s in spec.get("sites", [])
+                ],
+                "students": {"ids": list(dict.fromkeys(samples.get(name, [])))},
+            }
+        )
     return {"districts": districts}

@@ -13,7 +13,20 @@ from typing import Any
 
 Record = dict[str, Any]
 _TOKENS = re.compile(r"YYYY|YY|MM|M|DD|D")
-_FOLD = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "æ": "ae", "Æ": "AE", "đ": "d", "Đ": "D", "ı": "i"})
+_FOLD = str.maketrans(
+    {
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "æ": "ae",
+        "Æ": "AE",
+        "đ": "d",
+        "Đ": "D",
+        "ı": "i",
+    }
+)
 
 
 class MappingError(Exception):
@@ -22,7 +35,7 @@ class MappingError(Exception):
 
 def today() -> dt.date:
     fixed = os.environ.get("INTCFG_TODAY")
-    return dt.date.fromisoformat(fixed) if fixed else dt.datetime.now(dt.timezone.utc).date()
+    return dt.date.fromisoformat(fixed) if fixed else dt.datetime.now(dt.UTC).date()
 
 
 def apply(fields: dict[str, Any], source: Record, school_year_start: str = "07-01") -> Record:
@@ -43,7 +56,7 @@ def _value(fmap: dict[str, Any], source: Record, start: str) -> Any:
     if fmap["type"] == "matchCodes":
         return match_codes(fmap["matchCodes"], value)
     for step in fmap.get("transformations") or []:
-        (name, args), = step.items()
+        ((name, args),) = step.items()
         value = STEPS[name](value, args or {}, source, start)
     return value
 
@@ -54,14 +67,20 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-_GROUPS = {"YYYY": r"(?P<Y4>\d{4})", "YY": r"(?P<Y2>\d{2})", "MM": r"(?P<M>\d{2})", "M": r"(?P<M>\d{1,2})",
-           "DD": r"(?P<D>\d{2})", "D": r"(?P<D>\d{1,2})"}
+_GROUPS = {
+    "YYYY": r"(?P<Y4>\d{4})",
+    "YY": r"(?P<Y2>\d{2})",
+    "MM": r"(?P<M>\d{2})",
+    "M": r"(?P<M>\d{1,2})",
+    "DD": r"(?P<D>\d{2})",
+    "D": r"(?P<D>\d{1,2})",
+}
 
 
 def parse_date(text: str, fmt: str) -> dt.date:
     pattern, last = "", 0
     for m in _TOKENS.finditer(fmt):
-        pattern += re.escape(fmt[last:m.start()]) + _GROUPS[m.group(0)]
+        pattern += re.escape(fmt[last : m.start()]) + _GROUPS[m.group(0)]
         last = m.end()
     pattern += re.escape(fmt[last:])
     try:
@@ -86,8 +105,14 @@ def _century(yy: int) -> int:
 
 
 def format_date(d: dt.date, fmt: str) -> str:
-    values = {"YYYY": f"{d.year:04d}", "YY": f"{d.year % 100:02d}", "MM": f"{d.month:02d}", "M": str(d.month),
-              "DD": f"{d.day:02d}", "D": str(d.day)}
+    values = {
+        "YYYY": f"{d.year:04d}",
+        "YY": f"{d.year % 100:02d}",
+        "MM": f"{d.month:02d}",
+        "M": str(d.month),
+        "DD": f"{d.day:02d}",
+        "D": str(d.day),
+    }
     return _TOKENS.sub(lambda m: values[m.group(0)], fmt)
 
 
@@ -117,7 +142,7 @@ def _pick(value: str | None, args: dict[str, Any], source: Record, start: str) -
         return None
     begin = args["start"] - 1
     length = args.get("length")
-    return value[begin:] if length is None else value[begin:begin + length]
+    return value[begin:] if length is None else value[begin : begin + length]
 
 
 def _split(value: str | None, args: dict[str, Any], source: Record, start: str) -> str | None:
@@ -127,13 +152,19 @@ def _split(value: str | None, args: dict[str, Any], source: Record, start: str) 
     return parts[args["part"] - 1].strip() if args["part"] <= len(parts) else None
 
 
-def _if_then_else(value: str | None, args: dict[str, Any], source: Record, start: str) -> str | None:
+def _if_then_else(
+    value: str | None, args: dict[str, Any], source: Record, start: str
+) -> str | None:
     cond = args["condition"]
     text, other = value or "", cond.get("value") or ""
     held = {
-        "equals": text == other, "notEquals": text != other, "contains": other in text,
-        "startsWith": text.startswith(other), "endsWith": text.endswith(other),
-        "isEmpty": not text, "isNotEmpty": bool(text),
+        "equals": text == other,
+        "notEquals": text != other,
+        "contains": other in text,
+        "startsWith": text.startswith(other),
+        "endsWith": text.endswith(other),
+        "isEmpty": not text,
+        "isNotEmpty": bool(text),
     }[cond["operator"]]
     return args["then"] if held else (args["else"] if args.get("else") is not None else value)
 
@@ -142,7 +173,9 @@ def _phone(value: str | None, args: dict[str, Any], source: Record, start: str) 
     if value is None:
         return None
     digits = iter(re.sub(r"\D", "", value))
-    return "".join(next(digits, "") if c == "X" else c for c in args.get("format", "(XXX) XXX-XXXX"))
+    return "".join(
+        next(digits, "") if c == "X" else c for c in args.get("format", "(XXX) XXX-XXXX")
+    )
 
 
 def _school_year(value: str | None, args: dict[str, Any], source: Record, start: str) -> str:
@@ -158,14 +191,18 @@ def _school_year(value: str | None, args: dict[str, Any], source: Record, start:
     return {"start": str(first), "end": str(first + 1), "range": f"{first}-{first + 1}"}[output]
 
 
-def _transliterate(value: str | None, args: dict[str, Any], source: Record, start: str) -> str | None:
+def _transliterate(
+    value: str | None, args: dict[str, Any], source: Record, start: str
+) -> str | None:
     if value is None:
         return None
     folded = unicodedata.normalize("NFKD", value.translate(_FOLD))
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 
-def _simple(fn: Callable[[str], str]) -> Callable[[str | None, dict[str, Any], Record, str], str | None]:
+def _simple(
+    fn: Callable[[str], str],
+) -> Callable[[str | None, dict[str, Any], Record, str], str | None]:
     return lambda value, args, source, start: None if value is None else fn(value)
 
 
@@ -179,7 +216,9 @@ STEPS: dict[str, Callable[[str | None, dict[str, Any], Record, str], Any]] = {
     "join": _join,
     "pick": _pick,
     "split": _split,
-    "substitute": lambda value, args, source, start: None if value is None else value.replace(args["find"], args.get("replace", "")),
+    "substitute": lambda value, args, source, start: (
+        None if value is None else value.replace(args["find"], args.get("replace", ""))
+    ),
     "ifThenElse": _if_then_else,
     "phoneNumber": _phone,
     "enrollSchoolYear": _school_year,

@@ -22,30 +22,43 @@ PUT_FIELDS = frozenset({"spec", "managedBy"})
 SELECT = "SELECT data FROM objects WHERE system=? AND district=? AND kind=? AND name=? AND site=?"
 
 
-def get(store: Store, district: str, kind: str, name: str, site: str | None = None) -> dict[str, Any] | None:
+def get(
+    store: Store, district: str, kind: str, name: str, site: str | None = None
+) -> dict[str, Any] | None:
     return store.doc(SELECT, (SYSTEM_OF_KIND[kind], district, kind, name, site or ""))
 
 
-def require(store: Store, district: str, kind: str, name: str, site: str | None = None) -> dict[str, Any]:
+def require(
+    store: Store, district: str, kind: str, name: str, site: str | None = None
+) -> dict[str, Any]:
     world.district(store, district)
     found = get(store, district, kind, name, site)
     if found is None:
         where = f" for site {site!r}" if site else ""
-        raise ApiError(404, "not_found", f"{kind} {name!r}{where} does not exist in district {district!r}")
+        raise ApiError(
+            404, "not_found", f"{kind} {name!r}{where} does not exist in district {district!r}"
+        )
     return found
 
 
 def all_of(store: Store, district: str, kind: str) -> list[dict[str, Any]]:
-    return store.docs("SELECT data FROM objects WHERE system=? AND district=? AND kind=? ORDER BY name, site",
-                      (SYSTEM_OF_KIND[kind], district, kind))
+    return store.docs(
+        "SELECT data FROM objects WHERE system=? AND district=? AND kind=? ORDER BY name, site",
+        (SYSTEM_OF_KIND[kind], district, kind),
+    )
 
 
-def page(store: Store, district: str, kind: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def page(
+    store: Store, district: str, kind: str, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     world.district(store, district)
     after = _decode(cursor) if cursor else ("", "")
     rows = store.docs(
-        "SELECT data FROM objects WHERE system=? AND district=? AND kind=? AND (name, site) > (?, ?) "
-        "ORDER BY name, site LIMIT ?", (SYSTEM_OF_KIND[kind], district, kind, *after, limit + 1))
+        "SELECT data FROM objects WHERE system=? AND district=? AND kind=? AND (name, site) > (?, "
+        "?) "
+        "ORDER BY name, site LIMIT ?",
+        (SYSTEM_OF_KIND[kind], district, kind, *after, limit + 1),
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (_encode(rows[-1]) if more else None)
@@ -63,7 +76,9 @@ def _decode(cursor: str) -> tuple[str, str]:
             return name, site
     except (ValueError, TypeError):
         pass
-    raise ApiError(400, "invalid_cursor", "cursor is not one this API returned; start again without it")
+    raise ApiError(
+        400, "invalid_cursor", "cursor is not one this API returned; start again without it"
+    )
 
 
 def check_revision(existing: dict[str, Any] | None, expected: int | None) -> None:
@@ -72,20 +87,38 @@ def check_revision(existing: dict[str, Any] | None, expected: int | None) -> Non
         return
     actual = existing["revision"] if existing else 0
     if actual != expected:
-        raise ApiError(412, "revision_mismatch", f"the object is at revision {actual}, not {expected}: "
-                       "it changed since it was read; read it again")
+        raise ApiError(
+            412,
+            "revision_mismatch",
+            f"the object is at revision {actual}, not {expected}: "
+            "it changed since it was read; read it again",
+        )
 
 
-def put(store: Store, district: str, kind: str, name: str, site: str | None, body: Any, expected: int | None = None) -> tuple[int, dict[str, Any]]:
+def put(
+    store: Store,
+    district: str,
+    kind: str,
+    name: str,
+    site: str | None,
+    body: Any,
+    expected: int | None = None,
+) -> tuple[int, dict[str, Any]]:
     """(201 created | 200 updated or unchanged, the stored object)."""
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "the body is a JSON object: {spec, managedBy}")
     unknown = sorted(set(body) - PUT_FIELDS)
     if unknown:
-        raise ApiError(422, "invalid_body", f"unknown field {unknown[0]!r} (allowed: managedBy, spec)")
+        raise ApiError(
+            422, "invalid_body", f"unknown field {unknown[0]!r} (allowed: managedBy, spec)"
+        )
     managed_by = body.get("managedBy")
-    if managed_by is not None and (not isinstance(managed_by, str) or not 0 < len(managed_by) <= 100):
-        raise ApiError(422, "invalid_managed_by", "managedBy is a string of 1 to 100 characters, or null")
+    if managed_by is not None and (
+        not isinstance(managed_by, str) or not 0 < len(managed_by) <= 100
+    ):
+        raise ApiError(
+            422, "invalid_managed_by", "managedBy is a string of 1 to 100 characters, or null"
+        )
     spec, secret_values = check_spec(kind, body.get("spec"))
     with store.transaction() as db:
         _check_site(store, district, kind, site)
@@ -109,13 +142,21 @@ def _check_site(store: Store, district: str, kind: str, site: str | None) -> Non
     if site is None:
         return
     if kind not in SITE_KINDS:
-        raise ApiError(400, "site_not_supported", f"{kind} has no per-site configuration; leave site out")
+        raise ApiError(
+            400, "site_not_supported", f"{kind} has no per-site configuration; leave site out"
+        )
     if site not in world.school_ids(store, district):
-        raise ApiError(422, "unknown_site", f"site {site!r} is not a site of district {district!r}",
-                       hint="sites are the schools this system knows for the district")
+        raise ApiError(
+            422,
+            "unknown_site",
+            f"site {site!r} is not a site of district {district!r}",
+            hint="sites are the schools this system knows for the district",
+        )
 
 
-def _secrets(store: Store, existing: dict[str, Any] | None, values: dict[str, str]) -> dict[str, Any]:
+def _secrets(
+    store: Store, existing: dict[str, Any] | None, values: dict[str, str]
+) -> dict[str, Any]:
     old = existing.get("secrets", {}) if existing else {}
     out = {}
     for path, value in values.items():
@@ -125,9 +166,21 @@ def _secrets(store: Store, existing: dict[str, Any] | None, values: dict[str, st
     return out
 
 
-def _next(existing: dict[str, Any] | None, district: str, kind: str, name: str, site: str | None,
-          spec: dict[str, Any], managed_by: str | None, secrets_meta: dict[str, Any]) -> dict[str, Any]:
-    if existing is not None and (existing["spec"], existing["managedBy"], existing.get("secrets", {})) == (spec, managed_by, secrets_meta):
+def _next(
+    existing: dict[str, Any] | None,
+    district: str,
+    kind: str,
+    name: str,
+    site: str | None,
+    spec: dict[str, Any],
+    managed_by: str | None,
+    secrets_meta: dict[str, Any],
+) -> dict[str, Any]:
+    if existing is not None and (
+        existing["spec"],
+        existing["managedBy"],
+        existing.get("secrets", {}),
+    ) == (spec, managed_by, secrets_meta):
         return existing
     stamp = now()
     obj = {
@@ -136,8 +189,12 @@ def _next(existing: dict[str, Any] | None, district: str, kind: str, name: str, 
         "managedBy": managed_by,
         "createdAt": existing["createdAt"] if existing else stamp,
         "updatedAt": stamp,
-        "district": district, "kind": kind, "name": name, "site": site,
-        "spec": spec, "secrets": secrets_meta,
+        "district": district,
+        "kind": kind,
+        "name": name,
+        "site": site,
+        "spec": spec,
+        "secrets": secrets_meta,
     }
     if existing is not None and "status" in existing:
         obj["status"] = existing["status"]
@@ -145,8 +202,17 @@ def _next(existing: dict[str, Any] | None, district: str, kind: str, name: str, 
 
 
 def write(db: Any, obj: dict[str, Any]) -> None:
-    db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?)",
-               (SYSTEM_OF_KIND[obj["kind"]], obj["district"], obj["kind"], obj["name"], obj["site"] or "", dumps(obj)))
+    db.execute(
+        "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            SYSTEM_OF_KIND[obj["kind"]],
+            obj["district"],
+            obj["kind"],
+            obj["name"],
+            obj["site"] or "",
+            dumps(obj),
+        ),
+    )
 
 
 def touch(db: Any, obj: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -156,14 +222,18 @@ def touch(db: Any, obj: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return new
 
 
-def delete(store: Store, district: str, kind: str, name: str, site: str | None, expected: int | None = None) -> None:
+def delete(
+    store: Store, district: str, kind: str, name: str, site: str | None, expected: int | None = None
+) -> None:
     with store.transaction() as db:
         existing = require(store, district, kind, name, site)
         check_revision(existing, expected)
         if kind == "SyncConnection":
             _check_unused(store, district, name)
-        db.execute("DELETE FROM objects WHERE system=? AND district=? AND kind=? AND name=? AND site=?",
-                   (SYSTEM_OF_KIND[kind], district, kind, name, site or ""))
+        db.execute(
+            "DELETE FROM objects WHERE system=? AND district=? AND kind=? AND name=? AND site=?",
+            (SYSTEM_OF_KIND[kind], district, kind, name, site or ""),
+        )
         if kind in SITE_KINDS:
             log(db, existing, "removed")
 
@@ -171,23 +241,41 @@ def delete(store: Store, district: str, kind: str, name: str, site: str | None, 
 # -- the enrollment system's references ----------------------------------------------------------
 
 
-def check_references(store: Store, district: str, kind: str, name: str, spec: dict[str, Any]) -> None:
+def check_references(
+    store: Store, district: str, kind: str, name: str, spec: dict[str, Any]
+) -> None:
     if kind == "SyncConnection":
         known = world.school_ids(store, district)
         unknown = [s for s in spec.get("schools", []) if s not in known]
         if unknown:
-            raise ApiError(422, "unknown_school", f"school {unknown[0]!r} is not a school of district {district!r} "
-                           f"(its schools: {', '.join(sorted(known)) or 'none'})")
+            raise ApiError(
+                422,
+                "unknown_school",
+                f"school {unknown[0]!r} is not a school of district {district!r} "
+                f"(its schools: {', '.join(sorted(known)) or 'none'})",
+            )
     elif kind in ("FieldMapping", "Schedule"):
         connection = spec["connection"]
         if get(store, district, "SyncConnection", connection) is None:
-            raise ApiError(422, "unknown_connection", f"connection {connection!r} does not exist in district {district!r}; "
-                           "create the SyncConnection first")
+            raise ApiError(
+                422,
+                "unknown_connection",
+                f"connection {connection!r} does not exist in district {district!r}; "
+                "create the SyncConnection first",
+            )
         field = "type" if kind == "FieldMapping" else "job"
         for other in all_of(store, district, kind):
-            if other["name"] != name and other["spec"]["connection"] == connection and other["spec"][field] == spec[field]:
-                raise ApiError(409, "duplicate", f"connection {connection!r} already has a {kind} for {spec[field]!r}: "
-                               f"{other['name']!r}")
+            if (
+                other["name"] != name
+                and other["spec"]["connection"] == connection
+                and other["spec"][field] == spec[field]
+            ):
+                raise ApiError(
+                    409,
+                    "duplicate",
+                    f"connection {connection!r} already has a {kind} for {spec[field]!r}: "
+                    f"{other['name']!r}",
+                )
 
 
 def take_schools(store: Store, db: Any, district: str, name: str, spec: dict[str, Any]) -> None:
@@ -202,27 +290,50 @@ def take_schools(store: Store, db: Any, district: str, name: str, spec: dict[str
 
 
 def _check_unused(store: Store, district: str, name: str) -> None:
-    users = [f"{o['kind']} {o['name']!r}" for kind in ("FieldMapping", "Schedule") for o in all_of(store, district, kind)
-             if o["spec"]["connection"] == name]
+    users = [
+        f"{o['kind']} {o['name']!r}"
+        for kind in ("FieldMapping", "Schedule")
+        for o in all_of(store, district, kind)
+        if o["spec"]["connection"] == name
+    ]
     if users:
-        raise ApiError(409, "in_use", f"connection {name!r} is still used by {', '.join(users)}; delete those first")
+        raise ApiError(
+            409,
+            "in_use",
+            f"connection {name!r} is still used by {', '.join(users)}; delete those first",
+        )
 
 
 # -- the portal's log of configured integrations --------------------------------------------------
 
 
 def log(db: Any, obj: dict[str, Any], action: str) -> None:
-    entry = {"at": now(), "action": action, "name": obj["name"], "site": obj["site"],
-             "by": obj.get("managedBy") or "admin screen", "revision": obj["revision"]}
-    db.execute("INSERT INTO integration_log (district, data) VALUES (?, ?)", (obj["district"], dumps(entry)))
+    entry = {
+        "at": now(),
+        "action": action,
+        "name": obj["name"],
+        "site": obj["site"],
+        "by": obj.get("managedBy") or "admin screen",
+        "revision": obj["revision"],
+    }
+    db.execute(
+        "INSERT INTO integration_log (district, data) VALUES (?, ?)",
+        (obj["district"], dumps(entry)),
+    )
 
 
-def log_page(store: Store, district: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def log_page(
+    store: Store, district: str, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     world.district(store, district)
     after = int(cursor) if cursor and cursor.isdigit() else 0
     if cursor and not cursor.isdigit():
-        raise ApiError(400, "invalid_cursor", "cursor is not one this API returned; start again without it")
-    rows = store.query("SELECT seq, data FROM integration_log WHERE district=? AND seq>? ORDER BY seq LIMIT ?",
-                       (district, after, limit + 1))
+        raise ApiError(
+            400, "invalid_cursor", "cursor is not one this API returned; start again without it"
+        )
+    rows = store.query(
+        "SELECT seq, data FROM integration_log WHERE district=? AND seq>? ORDER BY seq LIMIT ?",
+        (district, after, limit + 1),
+    )
     items = [{"seq": seq, **json.loads(data)} for seq, data in rows[:limit]]
     return items, (str(items[-1]["seq"]) if len(rows) > limit else None)

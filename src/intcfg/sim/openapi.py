@@ -13,7 +13,8 @@ from typing import Any
 
 from . import schemas
 from .contract import API, COLLECTIONS, MAX_BATCH, MAX_LIMIT, SITE_KINDS
-from .openapi_parts import COMMON_SCHEMAS, EXAMPLE_SPECS, PARAMETERS, RESPONSES, batch_operation, describe, object_schema, ref, responses
+from .openapi_parts import PARAMETERS, RESPONSES, describe, responses
+from .openapi_schemas import COMMON_SCHEMAS, EXAMPLE_SPECS, batch_operation, object_schema, ref
 
 TITLES = {
     "sis": "SIS: eTranscript electronic release",
@@ -48,7 +49,11 @@ retry idempotent calls with backoff, honouring `Retry-After`.
 
 
 def _overview(system: str) -> str:
-    site = " and, for ETS integrations, an optional `site` (absent: All Sites)" if system == "portal" else ""
+    site = (
+        " and, for ETS integrations, an optional `site` (absent: All Sites)"
+        if system == "portal"
+        else ""
+    )
     return OVERVIEW.format(system=system, site=site, max_limit=MAX_LIMIT, max_batch=MAX_BATCH)
 
 
@@ -57,13 +62,28 @@ def document(system: str) -> dict[str, Any]:
     kinds = COLLECTIONS[system]
     base = f"/{system}/{API}"
     paths: dict[str, Any] = {
-        f"{base}/status": {"get": _op("status", "Token check and the districts this system knows", {200: ref("Status")})},
-        f"{base}/districts/{{district}}": {"get": _op(
-            "getDistrict", "A district and its schools (seeded; sites are references to them)",
-            {200: ref("District"), 404: None}, params=["district"])},
-        f"{base}/batch": {"post": _op(
-            "batch", f"Up to {MAX_BATCH} upserts and deletes; per-item results", {200: ref("BatchResults"), 400: None},
-            body=ref("BatchRequest"), description=describe("batch"))},
+        f"{base}/status": {
+            "get": _op(
+                "status", "Token check and the districts this system knows", {200: ref("Status")}
+            )
+        },
+        f"{base}/districts/{{district}}": {
+            "get": _op(
+                "getDistrict",
+                "A district and its schools (seeded; sites are references to them)",
+                {200: ref("District"), 404: None},
+                params=["district"],
+            )
+        },
+        f"{base}/batch": {
+            "post": _op(
+                "batch",
+                f"Up to {MAX_BATCH} upserts and deletes; per-item results",
+                {200: ref("BatchResults"), 400: None},
+                body=ref("BatchRequest"),
+                description=describe("batch"),
+            )
+        },
     }
     components: dict[str, Any] = dict(COMMON_SCHEMAS)
     for kind, collection in kinds.items():
@@ -73,29 +93,48 @@ def document(system: str) -> dict[str, Any]:
     paths.update(EXTRA_PATHS[system](base))
     return {
         "openapi": "3.1.0",
-        "info": {"title": f"intcfg admin contract — {TITLES[system]}", "version": API, "description": _overview(system)},
+        "info": {
+            "title": f"intcfg admin contract — {TITLES[system]}",
+            "version": API,
+            "description": _overview(system),
+        },
         "servers": [{"url": SERVER, "description": "intcfg sim serve (default port 8787)"}],
         "security": [{"adminToken": []}],
         "paths": paths,
         "components": {
-            "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer", "description": "The admin token"}},
+            "securitySchemes": {
+                "adminToken": {"type": "http", "scheme": "bearer", "description": "The admin token"}
+            },
             "parameters": PARAMETERS,
-            "headers": {"ETag": {"schema": {"type": "string"}, "description": 'the revision, quoted: "3"'}},
+            "headers": {
+                "ETag": {"schema": {"type": "string"}, "description": 'the revision, quoted: "3"'}
+            },
             "responses": RESPONSES,
             "schemas": components,
         },
     }
 
 
-def _op(op_id: str, summary: str, codes: dict[int, Any], *, params: list[str] | None = None, body: Any = None,
-        description: str | None = None, body_required: bool = True) -> dict[str, Any]:
+def _op(
+    op_id: str,
+    summary: str,
+    codes: dict[int, Any],
+    *,
+    params: list[str] | None = None,
+    body: Any = None,
+    description: str | None = None,
+    body_required: bool = True,
+) -> dict[str, Any]:
     op: dict[str, Any] = {"operationId": op_id, "summary": summary}
     if description:
         op["description"] = description
     if params:
         op["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
     if body is not None:
-        op["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
+        op["requestBody"] = {
+            "required": body_required,
+            "content": {"application/json": {"schema": body}},
+        }
     op["responses"] = responses(codes, has_body=body is not None)
     return op
 
@@ -105,19 +144,55 @@ def _kind_paths(path: str, kind: str) -> dict[str, Any]:
     obj = ref(f"{kind}Object")
     headers = {"ETag": {"$ref": "#/components/headers/ETag"}}
     return {
-        path: {"get": _op(f"list{kind}", f"List the district's {kind} objects (paginated)",
-                          {200: ref(f"{kind}Page"), 400: None, 404: None}, params=["district", "limit", "cursor"])},
-        f"{path}/{{name}}": {
-            "get": _op(f"get{kind}", f"Read one {kind}", {200: (obj, headers), 400: None, 404: None}, params=key),
-            "put": _op(f"put{kind}", f"Create or update a {kind} (upsert by natural key)",
-                       {200: (obj, headers), 201: (obj, headers), 400: None, 404: None, 409: None, 412: None, 413: None, 422: None},
-                       params=[*key, "ifMatch"], body=ref(f"{kind}Put"), description=describe("put", kind)),
-            "delete": _op(f"delete{kind}", f"Delete a {kind}", {204: None, 400: None, 404: None, 409: None, 412: None},
-                          params=[*key, "ifMatch"], description=describe("delete", kind)),
+        path: {
+            "get": _op(
+                f"list{kind}",
+                f"List the district's {kind} objects (paginated)",
+                {200: ref(f"{kind}Page"), 400: None, 404: None},
+                params=["district", "limit", "cursor"],
+            )
         },
-        f"{path}/{{name}}/test": {"post": _op(
-            f"test{kind}", f"Test the stored {kind} (the admin screen's Test button)", {200: ref("TestOutcome"), 400: None, 404: None},
-            params=key, description=describe("test", kind))},
+        f"{path}/{{name}}": {
+            "get": _op(
+                f"get{kind}",
+                f"Read one {kind}",
+                {200: (obj, headers), 400: None, 404: None},
+                params=key,
+            ),
+            "put": _op(
+                f"put{kind}",
+                f"Create or update a {kind} (upsert by natural key)",
+                {
+                    200: (obj, headers),
+                    201: (obj, headers),
+                    400: None,
+                    404: None,
+                    409: None,
+                    412: None,
+                    413: None,
+                    422: None,
+                },
+                params=[*key, "ifMatch"],
+                body=ref(f"{kind}Put"),
+                description=describe("put", kind),
+            ),
+            "delete": _op(
+                f"delete{kind}",
+                f"Delete a {kind}",
+                {204: None, 400: None, 404: None, 409: None, 412: None},
+                params=[*key, "ifMatch"],
+                description=describe("delete", kind),
+            ),
+        },
+        f"{path}/{{name}}/test": {
+            "post": _op(
+                f"test{kind}",
+                f"Test the stored {kind} (the admin screen's Test button)",
+                {200: ref("TestOutcome"), 400: None, 404: None},
+                params=key,
+                description=describe("test", kind),
+            )
+        },
     }
 
 
@@ -125,24 +200,46 @@ def _kind_schemas(kind: str, system: str) -> dict[str, Any]:
     out = {name: schemas.for_openapi(s) for name, s in schemas.definitions(kind).items()}
     out[f"{kind}Object"] = object_schema(kind, schemas.spec_title(kind), kind in SITE_KINDS)
     out[f"{kind}Page"] = {
-        "type": "object", "required": ["items", "next"], "additionalProperties": False,
-        "properties": {"items": {"type": "array", "items": ref(f"{kind}Object")},
-                       "next": {"type": ["string", "null"], "description": "cursor of the next page; null on the last"}},
+        "type": "object",
+        "required": ["items", "next"],
+        "additionalProperties": False,
+        "properties": {
+            "items": {"type": "array", "items": ref(f"{kind}Object")},
+            "next": {
+                "type": ["string", "null"],
+                "description": "cursor of the next page; null on the last",
+            },
+        },
     }
     out[f"{kind}Put"] = {
-        "type": "object", "required": ["spec"], "additionalProperties": False,
+        "type": "object",
+        "required": ["spec"],
+        "additionalProperties": False,
         "examples": [{"spec": EXAMPLE_SPECS[kind], "managedBy": "intcfg"}],
-        "properties": {"spec": ref(schemas.write_name(kind)),
-                       "managedBy": {"type": ["string", "null"], "minLength": 1, "maxLength": 100,
-                                     "description": "who manages the object, e.g. intcfg; null or absent: made by hand"}},
+        "properties": {
+            "spec": ref(schemas.write_name(kind)),
+            "managedBy": {
+                "type": ["string", "null"],
+                "minLength": 1,
+                "maxLength": 100,
+                "description": "who manages the object, e.g. intcfg; null or absent: made by hand",
+            },
+        },
     }
     return out
 
 
 def _portal_paths(base: str) -> dict[str, Any]:
-    return {f"{base}/districts/{{district}}/integration-log": {"get": _op(
-        "integrationLog", "Configured Integrations: the log of each add, update and removal",
-        {200: ref("IntegrationLogPage"), 400: None, 404: None}, params=["district", "limit", "cursor"])}}
+    return {
+        f"{base}/districts/{{district}}/integration-log": {
+            "get": _op(
+                "integrationLog",
+                "Configured Integrations: the log of each add, update and removal",
+                {200: ref("IntegrationLogPage"), 400: None, 404: None},
+                params=["district", "limit", "cursor"],
+            )
+        }
+    }
 
 
 def _enroll_paths(base: str) -> dict[str, Any]:
@@ -150,21 +247,45 @@ def _enroll_paths(base: str) -> dict[str, Any]:
     key = ["district", "name"]
     conn = ref("SyncConnectionObject")
     return {
-        f"{d}/sync-connections/{{name}}/assign-schools": {"post": _op(
-            "assignSchools", "Bulk Action > Set Sync Connection: assign the connection to schools",
-            {200: conn, 400: None, 404: None, 413: None, 422: None}, params=key, body=ref("AssignSchools"),
-            description=describe("assign"))},
-        f"{d}/field-mappings/{{name}}/test-record": {"post": _op(
-            "sendTestRecord", "Send a Test Record: one student through the mapping",
-            {200: ref("TestRecord"), 400: None, 404: None, 409: None, 413: None, 422: None}, params=key,
-            body=ref("TestRecordRequest"), description=describe("test-record"))},
-        f"{d}/field-mappings/{{name}}/preview": {"post": _op(
-            "previewMapping", "The Mapped Value column for up to five sample students",
-            {200: ref("Preview"), 400: None, 404: None, 413: None, 422: None}, params=key, body=ref("PreviewRequest"),
-            body_required=False)},
-        f"{d}/schedules/{{name}}/run": {"post": _op(
-            "runSchedule", "Run the scheduled import now", {200: ref("ScheduleObject"), 404: None}, params=key,
-            description=describe("run"))},
+        f"{d}/sync-connections/{{name}}/assign-schools": {
+            "post": _op(
+                "assignSchools",
+                "Bulk Action > Set Sync Connection: assign the connection to schools",
+                {200: conn, 400: None, 404: None, 413: None, 422: None},
+                params=key,
+                body=ref("AssignSchools"),
+                description=describe("assign"),
+            )
+        },
+        f"{d}/field-mappings/{{name}}/test-record": {
+            "post": _op(
+                "sendTestRecord",
+                "Send a Test Record: one student through the mapping",
+                {200: ref("TestRecord"), 400: None, 404: None, 409: None, 413: None, 422: None},
+                params=key,
+                body=ref("TestRecordRequest"),
+                description=describe("test-record"),
+            )
+        },
+        f"{d}/field-mappings/{{name}}/preview": {
+            "post": _op(
+                "previewMapping",
+                "The Mapped Value column for up to five sample students",
+                {200: ref("Preview"), 400: None, 404: None, 413: None, 422: None},
+                params=key,
+                body=ref("PreviewRequest"),
+                body_required=False,
+            )
+        },
+        f"{d}/schedules/{{name}}/run": {
+            "post": _op(
+                "runSchedule",
+                "Run the scheduled import now",
+                {200: ref("ScheduleObject"), 404: None},
+                params=key,
+                description=describe("run"),
+            )
+        },
     }
 
 
@@ -175,13 +296,13 @@ DOCUMENTS = (*COLLECTIONS, "simulator")
 
 
 def render(name: str) -> str:
-    import yaml
+    import yaml  # type: ignore[import-untyped,unused-ignore]
 
     from . import openapi_sim
 
     doc = openapi_sim.document() if name == "simulator" else document(name)
     header = "# Generated by `python -m intcfg.sim.openapi` from the models; do not edit by hand.\n"
-    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    return header + str(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100))
 
 
 def stale(directory: Path) -> list[Path]:

@@ -33,7 +33,7 @@ def spec_title(kind: str) -> str:
 def _raw(kind: str) -> dict[str, dict[str, Any]]:
     from pydantic import TypeAdapter
 
-    model = KIND_MODELS[kind].model_fields["spec"].annotation
+    model: Any = KIND_MODELS[kind].model_fields["spec"].annotation
     schema = TypeAdapter(model).json_schema(ref_template=DEFS + "{model}", by_alias=True)
     defs = dict(schema.pop("$defs", {}))
     defs[spec_title(kind)] = schema
@@ -42,7 +42,11 @@ def _raw(kind: str) -> dict[str, dict[str, Any]]:
 
 def _refs(node: Any) -> set[str]:
     if isinstance(node, dict):
-        found = {node["$ref"][len(DEFS):]} if isinstance(node.get("$ref"), str) and node["$ref"].startswith(DEFS) else set()
+        found = (
+            {node["$ref"][len(DEFS) :]}
+            if isinstance(node.get("$ref"), str) and node["$ref"].startswith(DEFS)
+            else set()
+        )
         return found.union(*(_refs(v) for v in node.values()))
     if isinstance(node, list):
         return set().union(*(_refs(v) for v in node))
@@ -72,7 +76,7 @@ def _write(node: Any, renamed: set[str]) -> Any:
     if isinstance(node, dict):
         out = {k: _write(v, renamed) for k, v in node.items()}
         ref = out.get("$ref")
-        if isinstance(ref, str) and ref[len(DEFS):] in renamed:
+        if isinstance(ref, str) and ref[len(DEFS) :] in renamed:
             out["$ref"] = ref + "Write"
         return out
     if isinstance(node, list):
@@ -118,7 +122,11 @@ def write_name(kind: str) -> str:
 @cache
 def write_validator(kind: str) -> Any:
     """A validator of PUT specs; its messages show no instance values."""
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": DEFS + write_name(kind), "$defs": definitions(kind)}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": DEFS + write_name(kind),
+        "$defs": definitions(kind),
+    }
     return jsonschema_rs.validator_for(schema, mask="(value not shown)", validate_formats=True)
 
 
@@ -127,7 +135,7 @@ def for_openapi(node: Any) -> Any:
     if isinstance(node, dict):
         out = {k: for_openapi(v) for k, v in node.items()}
         if isinstance(out.get("$ref"), str) and out["$ref"].startswith(DEFS):
-            out["$ref"] = "#/components/schemas/" + out["$ref"][len(DEFS):]
+            out["$ref"] = "#/components/schemas/" + out["$ref"][len(DEFS) :]
         return out
     if isinstance(node, list):
         return [for_openapi(v) for v in node]

@@ -46,7 +46,7 @@ TABLES = ("districts", "schools", "students", "credentials", "tokens", "objects"
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Store:
@@ -56,7 +56,9 @@ class Store:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=10.0
+        )
         self._lock = threading.RLock()
         with self._lock:
             if self.path != ":memory:":
@@ -69,7 +71,9 @@ class Store:
     def _meta_key(self) -> bytes:
         row = self._db.execute("SELECT value FROM meta WHERE key='hmac_key'").fetchone()
         if row is None:
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('hmac_key', ?)", (secrets.token_hex(32),))
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('hmac_key', ?)", (secrets.token_hex(32),)
+            )
             row = self._db.execute("SELECT value FROM meta WHERE key='hmac_key'").fetchone()
         return bytes.fromhex(row[0])
 
@@ -103,7 +107,9 @@ class Store:
 
     def digest(self, value: str) -> str:
         """The keyed fingerprint under which a secret value is kept."""
-        return "hmac-sha256:" + hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        return (
+            "hmac-sha256:" + hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        )
 
     def matches(self, value: str, digest: str | None) -> bool:
         return digest is not None and hmac.compare_digest(self.digest(value), digest)

@@ -20,7 +20,9 @@ MAX_BODY = 1_048_576
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(data, status_code=status, headers=headers)
 
 
@@ -93,8 +95,12 @@ def basic_credentials(request: Request, urlencoded: bool = False) -> tuple[str, 
 
 def require_admin(request: Request, token: str) -> None:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise ApiError(401, "unauthorized", "the admin API needs Authorization: Bearer <admin token>")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
+        raise ApiError(
+            401, "unauthorized", "the admin API needs Authorization: Bearer <admin token>"
+        )
 
 
 def limit_param(request: Request) -> int:
@@ -112,7 +118,9 @@ def if_match(request: Request) -> int | None:
         return None
     text = raw.strip().strip('"')
     if not text.isdigit():
-        raise ApiError(400, "invalid_if_match", 'If-Match holds a revision, e.g. "3" ("0": must not exist yet)')
+        raise ApiError(
+            400, "invalid_if_match", 'If-Match holds a revision, e.g. "3" ("0": must not exist yet)'
+        )
     return int(text)
 
 
@@ -125,5 +133,7 @@ NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 def check_name(value: str, what: str) -> str:
     if not NAME.match(value):
-        raise ApiError(422, f"invalid_{what}", f"{what} {value!r} is not a lowercase DNS label (a-z, 0-9, '-')")
+        raise ApiError(
+            422, f"invalid_{what}", f"{what} {value!r} is not a lowercase DNS label (a-z, 0-9, '-')"
+        )
     return value

@@ -15,15 +15,25 @@ from .store import Store, dumps, now
 VENDORS = ("powerschool", "aeries", "oneroster", "skyward", "ets", "etranscript")
 # Token lifetimes the vendors document (PowerSchool 30 days, Aeries OneRoster 6 hours);
 # the others are assumptions [U].
-TOKEN_TTL = {"powerschool": 2_592_000, "oneroster": 21_600, "skyward": 3_600, "ets": 1_800, "etranscript": 3_600}
+TOKEN_TTL = {
+    "powerschool": 2_592_000,
+    "oneroster": 21_600,
+    "skyward": 3_600,
+    "ets": 1_800,
+    "etranscript": 3_600,
+}
 DEFAULT_CLIENT_ID = {"aeries": "certificate"}
 
 
 def district(store: Store, district_id: str) -> dict[str, Any]:
     found = store.doc("SELECT data FROM districts WHERE id=?", (district_id,))
     if found is None:
-        raise ApiError(404, "unknown_district", f"district {district_id!r} is not known to this system; "
-                       "it must exist in the live system before integrations can be configured")
+        raise ApiError(
+            404,
+            "unknown_district",
+            f"district {district_id!r} is not known to this system; "
+            "it must exist in the live system before integrations can be configured",
+        )
     return found
 
 
@@ -32,18 +42,31 @@ def schools(store: Store, district_id: str) -> list[dict[str, Any]]:
 
 
 def school_ids(store: Store, district_id: str) -> set[str]:
-    return {row[0] for row in store.query("SELECT id FROM schools WHERE district=?", (district_id,))}
+    return {
+        row[0] for row in store.query("SELECT id FROM schools WHERE district=?", (district_id,))
+    }
 
 
 def student(store: Store, district_id: str, student_id: str) -> dict[str, Any]:
-    found = store.doc("SELECT data FROM students WHERE district=? AND id=?", (district_id, student_id))
+    found = store.doc(
+        "SELECT data FROM students WHERE district=? AND id=?", (district_id, student_id)
+    )
     if found is None:
-        raise ApiError(404, "unknown_student", f"no student with Student Unique ID {student_id!r} in district {district_id!r}")
+        raise ApiError(
+            404,
+            "unknown_student",
+            f"no student with Student Unique ID {student_id!r} in district {district_id!r}",
+        )
     return found
 
 
-def students(store: Store, district_id: str, offset: int = 0, limit: int = -1) -> list[dict[str, Any]]:
-    return store.docs("SELECT data FROM students WHERE district=? ORDER BY seq LIMIT ? OFFSET ?", (district_id, limit, offset))
+def students(
+    store: Store, district_id: str, offset: int = 0, limit: int = -1
+) -> list[dict[str, Any]]:
+    return store.docs(
+        "SELECT data FROM students WHERE district=? ORDER BY seq LIMIT ? OFFSET ?",
+        (district_id, limit, offset),
+    )
 
 
 def student_count(store: Store, district_id: str) -> int:
@@ -55,7 +78,9 @@ def student_count(store: Store, district_id: str) -> int:
 
 def seed(store: Store, body: Any) -> dict[str, int]:
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_seed", "the seed is a JSON object with districts and credentials")
+        raise ApiError(
+            400, "invalid_seed", "the seed is a JSON object with districts and credentials"
+        )
     districts = _list(body, "districts")
     credentials = _list(body, "credentials")
     with store.transaction() as db:
@@ -101,14 +126,19 @@ def _seed_district(db: Any, d: dict[str, Any]) -> None:
         count = spec.get("count", sample.DEFAULT_COUNT)
         count = count if isinstance(count, int) and 0 <= count <= 10_000 else sample.DEFAULT_COUNT
         db.execute("DELETE FROM students WHERE district=?", (did,))
-        for seq, s in enumerate(sample.generate(did, sites or _stored_schools(db, did), ids, count)):
+        for seq, s in enumerate(
+            sample.generate(did, sites or _stored_schools(db, did), ids, count)
+        ):
             db.execute("INSERT INTO students VALUES (?, ?, ?, ?)", (did, s["id"], seq, dumps(s)))
 
 
 def _stored_schools(db: Any, did: str) -> list[dict[str, Any]]:
     import json
 
-    return [json.loads(r[0]) for r in db.execute("SELECT data FROM schools WHERE district=? ORDER BY id", (did,))]
+    return [
+        json.loads(r[0])
+        for r in db.execute("SELECT data FROM schools WHERE district=? ORDER BY id", (did,))
+    ]
 
 
 def _school(s: dict[str, Any]) -> dict[str, Any]:
@@ -128,9 +158,13 @@ def _seed_credential(store: Store, db: Any, c: dict[str, Any]) -> None:
     instance = _text(c, "instance")
     client_id = _text(c, "clientId", DEFAULT_CLIENT_ID.get(vendor))
     record: dict[str, Any] = {
-        "vendor": vendor, "instance": instance, "clientId": client_id,
-        "secret": store.digest(_text(c, "secret")), "expired": bool(c.get("expired", False)),
-        "tokenTtl": int(c.get("tokenTtl", TOKEN_TTL.get(vendor, 3600))), "district": c.get("district"),
+        "vendor": vendor,
+        "instance": instance,
+        "clientId": client_id,
+        "secret": store.digest(_text(c, "secret")),
+        "expired": bool(c.get("expired", False)),
+        "tokenTtl": int(c.get("tokenTtl", TOKEN_TTL.get(vendor, 3600))),
+        "district": c.get("district"),
         "setAt": now(),
     }
     if vendor == "powerschool":
@@ -141,28 +175,42 @@ def _seed_credential(store: Store, db: Any, c: dict[str, Any]) -> None:
         record["username"] = _text(c, "username")
         record["password"] = store.digest(_text(c, "password"))
         record["authPath"] = "/" + str(c.get("authPath", "/oauth/token")).lstrip("/")
-    db.execute("INSERT OR REPLACE INTO credentials VALUES (?, ?, ?, ?)", (vendor, instance, client_id, dumps(record)))
+    db.execute(
+        "INSERT OR REPLACE INTO credentials VALUES (?, ?, ?, ?)",
+        (vendor, instance, client_id, dumps(record)),
+    )
 
 
 # -- vendor credentials and tokens ------------------------------------------------------------
 
 
 def credential(store: Store, vendor: str, instance: str, client_id: str) -> dict[str, Any] | None:
-    return store.doc("SELECT data FROM credentials WHERE vendor=? AND instance=? AND client_id=?", (vendor, instance, client_id))
+    return store.doc(
+        "SELECT data FROM credentials WHERE vendor=? AND instance=? AND client_id=?",
+        (vendor, instance, client_id),
+    )
 
 
 def instance_known(store: Store, vendor: str, instance: str) -> bool:
-    return bool(store.query("SELECT 1 FROM credentials WHERE vendor=? AND instance=? LIMIT 1", (vendor, instance)))
+    return bool(
+        store.query(
+            "SELECT 1 FROM credentials WHERE vendor=? AND instance=? LIMIT 1", (vendor, instance)
+        )
+    )
 
 
 def instance_district(store: Store, vendor: str, instance: str) -> str | None:
-    for cred in store.docs("SELECT data FROM credentials WHERE vendor=? AND instance=?", (vendor, instance)):
+    for cred in store.docs(
+        "SELECT data FROM credentials WHERE vendor=? AND instance=?", (vendor, instance)
+    ):
         if cred.get("district"):
             return str(cred["district"])
     return None
 
 
-def verify(store: Store, vendor: str, instance: str, client_id: str, secret: str) -> tuple[str, dict[str, Any] | None]:
+def verify(
+    store: Store, vendor: str, instance: str, client_id: str, secret: str
+) -> tuple[str, dict[str, Any] | None]:
     """("ok" | "expired" | "invalid", the credential record)."""
     cred = credential(store, vendor, instance, client_id)
     if cred is None or not store.matches(secret, cred["secret"]):
@@ -176,8 +224,11 @@ def issue_token(store: Store, cred: dict[str, Any], reuse: bool = False) -> tupl
     with store.transaction() as db:
         if reuse:
             row = db.execute(
-                "SELECT token, expires_at FROM tokens WHERE vendor=? AND instance=? AND client_id=? AND expires_at>? "
-                "ORDER BY expires_at DESC LIMIT 1", (*key, time.time())).fetchone()
+                "SELECT token, expires_at FROM tokens WHERE vendor=? AND instance=? AND "
+                "client_id=? AND expires_at>? "
+                "ORDER BY expires_at DESC LIMIT 1",
+                (*key, time.time()),
+            ).fetchone()
             if row is not None:
                 return row[0], max(0, int(row[1] - time.time()))
         token = str(uuid.uuid4()) if cred["vendor"] == "powerschool" else secrets.token_hex(16)
@@ -186,14 +237,19 @@ def issue_token(store: Store, cred: dict[str, Any], reuse: bool = False) -> tupl
     return token, ttl
 
 
-def check_token(store: Store, vendor: str, instance: str, header: str | None) -> tuple[str, str | None]:
+def check_token(
+    store: Store, vendor: str, instance: str, header: str | None
+) -> tuple[str, str | None]:
     """("ok" | "expired" | "invalid" | "missing", client id) for an Authorization header."""
     if not header:
         return "missing", None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return "invalid", None
-    rows = store.query("SELECT client_id, expires_at FROM tokens WHERE token=? AND vendor=? AND instance=?", (token.strip(), vendor, instance))
+    rows = store.query(
+        "SELECT client_id, expires_at FROM tokens WHERE token=? AND vendor=? AND instance=?",
+        (token.strip(), vendor, instance),
+    )
     if not rows:
         return "invalid", None
     client_id, expires_at = rows[0]
@@ -204,9 +260,15 @@ def state(store: Store) -> dict[str, Any]:
     """Districts, schools, students and credentials; secrets as fingerprints only."""
     out: dict[str, Any] = {"districts": []}
     for d in store.docs("SELECT data FROM districts ORDER BY id"):
-        out["districts"].append({**d, "schools": schools(store, d["id"]), "students": students(store, d["id"])})
+        out["districts"].append(
+            {**d, "schools": schools(store, d["id"]), "students": students(store, d["id"])}
+        )
     out["credentials"] = [
-        {**c, "secretFingerprint": c.pop("secret"), **({"passwordFingerprint": c.pop("password")} if "password" in c else {})}
+        {
+            **c,
+            "secretFingerprint": c.pop("secret"),
+            **({"passwordFingerprint": c.pop("password")} if "password" in c else {}),
+        }
         for c in store.docs("SELECT data FROM credentials ORDER BY vendor, instance, client_id")
     ]
     out["tokensIssued"] = int(store.query("SELECT count(*) FROM tokens")[0][0])

@@ -14,7 +14,16 @@ from ..errors import ProviderError
 from ..providers import http
 from ..secrets import Secret
 from . import oneroster
-from .base import ClientFactory, Part, VendorResult, connected, default_factory, json_of, status_text, unreachable
+from .base import (
+    ClientFactory,
+    Part,
+    VendorResult,
+    connected,
+    default_factory,
+    json_of,
+    status_text,
+    unreachable,
+)
 
 SYSTEM = "aeries"
 
@@ -36,12 +45,18 @@ async def check(creds: Credentials, factory: ClientFactory = default_factory) ->
 async def _certificate(client: httpx.AsyncClient, creds: Credentials) -> Part:
     url = http.join_url(creds.api_url, "/api/v5/systeminfo")
     try:
-        response = await http.send(client, "GET", url, system=SYSTEM, headers={"AERIES-CERT": creds.certificate.reveal()})
+        response = await http.send(
+            client, "GET", url, system=SYSTEM, headers={"AERIES-CERT": creds.certificate.reveal()}
+        )
     except ProviderError as e:
         return Part("certificate", False, unreachable(e))
     if response.status_code in (401, 403):
-        return Part("certificate", False, f"Aeries refused the certificate ({status_text(response)})")
+        return Part(
+            "certificate", False, f"Aeries refused the certificate ({status_text(response)})"
+        )
     version = (json_of(response) or {}).get("AeriesVersion")
     if not response.is_success or not version:
-        return Part("certificate", False, f"no Aeries system info at {url} ({status_text(response)})")
+        return Part(
+            "certificate", False, f"no Aeries system info at {url} ({status_text(response)})"
+        )
     return Part("certificate", True, f"Aeries {version}")

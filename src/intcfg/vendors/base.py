@@ -32,7 +32,9 @@ def default_factory(base_url: str) -> httpx.AsyncClient:
     return http.build_client(base_url)
 
 
-def connected(parts: list[Part], ok_text: str = "Connected", failed_text: str = "Connection failed") -> VendorResult:
+def connected(
+    parts: list[Part], ok_text: str = "Connected", failed_text: str = "Connection failed"
+) -> VendorResult:
     failed = [p.name for p in parts if not p.ok]
     if not failed:
         return VendorResult(True, ok_text, tuple(parts))

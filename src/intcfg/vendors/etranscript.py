@@ -17,7 +17,16 @@ import httpx
 from ..errors import ProviderError
 from ..providers import http
 from ..secrets import Secret
-from .base import ClientFactory, Part, VendorResult, connected, default_factory, json_of, status_text, unreachable
+from .base import (
+    ClientFactory,
+    Part,
+    VendorResult,
+    connected,
+    default_factory,
+    json_of,
+    status_text,
+    unreachable,
+)
 
 SYSTEM = "etranscript"
 VALID = "Your connection is valid"
@@ -39,7 +48,11 @@ class Credentials(NamedTuple):
 def upload_url(creds: Credentials) -> str:
     """uploadServer with its port replaced by uploadPort, joined with uploadPath."""
     parts = urllib.parse.urlsplit(creds.upload_server)
-    netloc = f"{parts.hostname}:{creds.upload_port}" if ":" not in (parts.hostname or "") else f"[{parts.hostname}]:{creds.upload_port}"
+    netloc = (
+        f"{parts.hostname}:{creds.upload_port}"
+        if ":" not in (parts.hostname or "")
+        else f"[{parts.hostname}]:{creds.upload_port}"
+    )
     base = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     return http.join_url(base, creds.upload_path)
 
@@ -59,27 +72,52 @@ async def check(creds: Credentials, factory: ClientFactory = default_factory) ->
 
 async def _token(client: httpx.AsyncClient, creds: Credentials) -> tuple[Secret | None, Part]:
     url = http.join_url(creds.auth_server, creds.auth_path)
-    form = {"grant_type": "password", "username": creds.user_name, "password": creds.password.reveal()}
+    form = {
+        "grant_type": "password",
+        "username": creds.user_name,
+        "password": creds.password.reveal(),
+    }
     try:
-        response = await http.send(client, "POST", url, system=SYSTEM, retry=True, data=form,
-                                   auth=(creds.consumer_key, creds.consumer_secret.reveal()))
+        response = await http.send(
+            client,
+            "POST",
+            url,
+            system=SYSTEM,
+            retry=True,
+            data=form,
+            auth=(creds.consumer_key, creds.consumer_secret.reveal()),
+        )
     except ProviderError as e:
         return None, Part("auth", False, unreachable(e))
     body = json_of(response)
     if response.status_code in (400, 401):
-        return None, Part("auth", False, f"the auth server refused the credentials ({status_text(response)})")
+        return None, Part(
+            "auth", False, f"the auth server refused the credentials ({status_text(response)})"
+        )
     if not response.is_success or body is None or not isinstance(body.get("access_token"), str):
         return None, Part("auth", False, f"no token from {url} ({status_text(response)})")
-    return Secret(str(body["access_token"]), "eTranscript access token"), Part("auth", True, "token issued")
+    return Secret(str(body["access_token"]), "eTranscript access token"), Part(
+        "auth", True, "token issued"
+    )
 
 
 async def _upload(client: httpx.AsyncClient, url: str, token: Secret) -> Part:
     try:
-        response = await http.send(client, "HEAD", url, system=SYSTEM, headers={"Authorization": f"Bearer {token.reveal()}"})
+        response = await http.send(
+            client,
+            "HEAD",
+            url,
+            system=SYSTEM,
+            headers={"Authorization": f"Bearer {token.reveal()}"},
+        )
     except ProviderError as e:
         return Part("upload", False, unreachable(e))
     if response.status_code in (401, 403):
-        return Part("upload", False, f"the upload server refused the token (HTTP {response.status_code})")
+        return Part(
+            "upload", False, f"the upload server refused the token (HTTP {response.status_code})"
+        )
     if response.status_code == 404 or response.status_code >= 500:
-        return Part("upload", False, f"the upload path does not answer (HTTP {response.status_code})")
+        return Part(
+            "upload", False, f"the upload path does not answer (HTTP {response.status_code})"
+        )
     return Part("upload", True, "upload server reachable")

@@ -14,7 +14,15 @@ from typing import NamedTuple
 from ..errors import ProviderError
 from ..providers import http
 from ..secrets import Secret
-from .base import ClientFactory, Part, VendorResult, default_factory, json_of, status_text, unreachable
+from .base import (
+    ClientFactory,
+    Part,
+    VendorResult,
+    default_factory,
+    json_of,
+    status_text,
+    unreachable,
+)
 
 SYSTEM = "ets"
 ETS001 = "Provided API URL is either invalid or currently unavailable."
@@ -35,7 +43,11 @@ def valid_url(url: str) -> bool:
         port = parts.port
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and (port is None or 0 < port < 65536)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and (port is None or 0 < port < 65536)
+    )
 
 
 async def check(creds: Credentials, factory: ClientFactory = default_factory) -> VendorResult:
@@ -43,8 +55,14 @@ async def check(creds: Credentials, factory: ClientFactory = default_factory) ->
         return VendorResult(False, BAD_URL, (Part("apiUrl", False, BAD_URL),))
     async with factory(creds.api_url) as client:
         try:
-            response = await http.send(client, "POST", creds.api_url, system=SYSTEM, retry=True,
-                                       json={"username": creds.username, "secretKey": creds.secret_key.reveal()})
+            response = await http.send(
+                client,
+                "POST",
+                creds.api_url,
+                system=SYSTEM,
+                retry=True,
+                json={"username": creds.username, "secretKey": creds.secret_key.reveal()},
+            )
         except ProviderError as e:
             return _failed("ETS001", ETS001, unreachable(e))
     if response.status_code in (401, 403):

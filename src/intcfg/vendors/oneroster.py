@@ -38,21 +38,42 @@ async def check(client: httpx.AsyncClient, creds: Credentials) -> list[Part]:
 
 async def _token(client: httpx.AsyncClient, creds: Credentials) -> tuple[Secret | None, Part]:
     url = http.join_url(creds.url, "/token")
-    response = await http.send(client, "POST", url, system=SYSTEM, retry=True, auth=(creds.consumer_id, creds.consumer_secret.reveal()),
-                               data={"grant_type": "client_credentials", "scope": SCOPE})
+    response = await http.send(
+        client,
+        "POST",
+        url,
+        system=SYSTEM,
+        retry=True,
+        auth=(creds.consumer_id, creds.consumer_secret.reveal()),
+        data={"grant_type": "client_credentials", "scope": SCOPE},
+    )
     body = json_of(response)
     if response.status_code in (400, 401):
-        return None, Part("oneRoster", False, f"OneRoster refused the Consumer ID/Secret ({status_text(response)})")
+        return None, Part(
+            "oneRoster",
+            False,
+            f"OneRoster refused the Consumer ID/Secret ({status_text(response)})",
+        )
     if not response.is_success or body is None or not isinstance(body.get("access_token"), str):
         return None, Part("oneRoster", False, f"no token from {url} ({status_text(response)})")
-    return Secret(str(body["access_token"]), "OneRoster access token"), Part("oneRoster", True, "token issued")
+    return Secret(str(body["access_token"]), "OneRoster access token"), Part(
+        "oneRoster", True, "token issued"
+    )
 
 
 async def _orgs(client: httpx.AsyncClient, creds: Credentials, token: Secret) -> Part:
     url = http.join_url(creds.url, f"{ROOT}/orgs")
-    response = await http.send(client, "GET", url, system=SYSTEM, params={"limit": "1"},
-                               headers={"Authorization": f"Bearer {token.reveal()}"})
+    response = await http.send(
+        client,
+        "GET",
+        url,
+        system=SYSTEM,
+        params={"limit": "1"},
+        headers={"Authorization": f"Bearer {token.reveal()}"},
+    )
     body = json_of(response)
-    if response.is_success and body is not None and isinstance(body.get("orgs"), list):
-        return Part("oneRosterOrgs", True, f"{response.headers.get('X-Total-Count', len(body['orgs']))} orgs readable")
+    orgs = body.get("orgs") if body is not None else None
+    if response.is_success and isinstance(orgs, list):
+        count = response.headers.get("X-Total-Count", str(len(orgs)))
+        return Part("oneRosterOrgs", True, f"{count} orgs readable")
     return Part("oneRosterOrgs", False, f"cannot read {ROOT}/orgs ({status_text(response)})")

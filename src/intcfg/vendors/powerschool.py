@@ -14,7 +14,16 @@ import httpx
 from ..errors import ProviderError
 from ..providers import http
 from ..secrets import Secret
-from .base import ClientFactory, Part, VendorResult, connected, default_factory, json_of, status_text, unreachable
+from .base import (
+    ClientFactory,
+    Part,
+    VendorResult,
+    connected,
+    default_factory,
+    json_of,
+    status_text,
+    unreachable,
+)
 
 SYSTEM = "powerschool"
 
@@ -41,13 +50,22 @@ async def check(creds: Credentials, factory: ClientFactory = default_factory) ->
 async def _token(client: httpx.AsyncClient, creds: Credentials) -> tuple[Secret | None, Part]:
     url = http.join_url(creds.server_url, "/oauth/access_token")
     response = await http.send(
-        client, "POST", url, system=SYSTEM, retry=True,
-        auth=(creds.client_id, creds.client_secret.reveal()), data={"grant_type": "client_credentials"},
+        client,
+        "POST",
+        url,
+        system=SYSTEM,
+        retry=True,
+        auth=(creds.client_id, creds.client_secret.reveal()),
+        data={"grant_type": "client_credentials"},
         headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
     )
     body = json_of(response)
     if response.status_code in (400, 401):
-        return None, Part("token", False, f"PowerSchool refused the Client ID/Client Secret ({status_text(response)})")
+        return None, Part(
+            "token",
+            False,
+            f"PowerSchool refused the Client ID/Client Secret ({status_text(response)})",
+        )
     if not response.is_success or body is None or not isinstance(body.get("access_token"), str):
         return None, Part("token", False, f"no token from {url} ({status_text(response)})")
     token = Secret(str(body["access_token"]), "PowerSchool access token")
@@ -60,15 +78,21 @@ def _lifetime(expires_in: object) -> str:
         seconds = int(str(expires_in))
     except ValueError:
         return ""
-    return f", valid for {seconds // 86400} days" if seconds >= 86400 else f", valid for {seconds} s"
+    return (
+        f", valid for {seconds // 86400} days" if seconds >= 86400 else f", valid for {seconds} s"
+    )
 
 
 async def _metadata(client: httpx.AsyncClient, creds: Credentials, token: Secret) -> Part:
     url = http.join_url(creds.server_url, "/ws/v1/metadata")
-    response = await http.send(client, "GET", url, system=SYSTEM, headers={"Authorization": f"Bearer {token.reveal()}"})
+    response = await http.send(
+        client, "GET", url, system=SYSTEM, headers={"Authorization": f"Bearer {token.reveal()}"}
+    )
     if response.status_code == 401:
         expired = "expired" in response.headers.get("WWW-Authenticate", "")
-        return Part("metadata", False, "the token has expired" if expired else "the token was rejected")
+        return Part(
+            "metadata", False, "the token has expired" if expired else "the token was rejected"
+        )
     body = json_of(response) or {}
     metadata = body.get("metadata")
     if not response.is_success or not isinstance(metadata, dict):

@@ -15,7 +15,16 @@ import httpx
 from ..errors import ProviderError
 from ..providers import http
 from ..secrets import Secret
-from .base import ClientFactory, Part, VendorResult, connected, default_factory, json_of, status_text, unreachable
+from .base import (
+    ClientFactory,
+    Part,
+    VendorResult,
+    connected,
+    default_factory,
+    json_of,
+    status_text,
+    unreachable,
+)
 
 SYSTEM = "skyward"
 
@@ -28,7 +37,9 @@ class Credentials(NamedTuple):
 
 
 def _basic(creds: Credentials) -> str:
-    pair = f"{urllib.parse.quote(creds.consumer_key, safe='')}:{urllib.parse.quote(creds.consumer_secret.reveal(), safe='')}"
+    key = urllib.parse.quote(creds.consumer_key, safe="")
+    secret = urllib.parse.quote(creds.consumer_secret.reveal(), safe="")
+    pair = f"{key}:{secret}"
     return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
 
 
@@ -48,19 +59,31 @@ async def check(creds: Credentials, factory: ClientFactory = default_factory) ->
 async def _token(client: httpx.AsyncClient, creds: Credentials) -> tuple[Secret | None, Part]:
     url = http.join_url(creds.api_url, "/oauth/token")
     # A GET is idempotent, so the transport retries it on 429/5xx, never on 400/401.
-    response = await http.send(client, "GET", url, system=SYSTEM, params={"grant_type": "client_credentials"},
-                               headers={"Authorization": _basic(creds)})
+    response = await http.send(
+        client,
+        "GET",
+        url,
+        system=SYSTEM,
+        params={"grant_type": "client_credentials"},
+        headers={"Authorization": _basic(creds)},
+    )
     body = json_of(response)
     if response.status_code in (400, 401):
-        return None, Part("token", False, f"Qmlativ refused the consumer key/secret ({status_text(response)})")
+        return None, Part(
+            "token", False, f"Qmlativ refused the consumer key/secret ({status_text(response)})"
+        )
     if not response.is_success or body is None or not isinstance(body.get("access_token"), str):
         return None, Part("token", False, f"no token from {url} ({status_text(response)})")
-    return Secret(str(body["access_token"]), "Qmlativ access token"), Part("token", True, "token issued")
+    return Secret(str(body["access_token"]), "Qmlativ access token"), Part(
+        "token", True, "token issued"
+    )
 
 
 async def _entity(client: httpx.AsyncClient, creds: Credentials, token: Secret) -> Part:
     url = http.join_url(creds.api_url, f"/Generic/{creds.entity_id}/District/SchoolYear/1/1")
-    response = await http.send(client, "GET", url, system=SYSTEM, headers={"Authorization": f"Bearer {token.reveal()}"})
+    response = await http.send(
+        client, "GET", url, system=SYSTEM, headers={"Authorization": f"Bearer {token.reveal()}"}
+    )
     body = json_of(response)
     if response.is_success and body is not None and isinstance(body.get("Objects"), list):
         return Part("entity", True, f"entity {creds.entity_id} readable")
