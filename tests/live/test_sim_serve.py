@@ -132,3 +132,16 @@ def test_retries_absorb_faults_and_stay_bounded(tmp_path: Path) -> None:
         assert sum(counts.values()) <= DEFAULT_POLICY.max_attempts * max(
             1, sum(clean_counts.values())
         ), path
+
+
+def test_the_listening_socket_is_tcp_so_responses_are_not_delayed_by_nagle() -> None:
+    import socket
+
+    from intcfg.sim.server import bind, url_of
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert url_of(sock).startswith("http://127.0.0.1:")
+    finally:
+        sock.close()
