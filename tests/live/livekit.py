@@ -22,9 +22,7 @@ from typing import Any, NamedTuple
 import httpx
 import pytest
 
-from intcfg.loader import load_file
-from intcfg.overlay import merge_patch
-from intcfg.sim.fromconfig import seed_from_config
+from intcfg.sim.pointing import point_repository
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "config-repo-example"
@@ -135,153 +133,13 @@ def live_repo(dest: Path, live_url: str, expired: frozenset[str] = frozenset()) 
     secret gets a canary value, and the seed gives the simulator the same credentials
     (those whose variable is in ``expired`` as expired)."""
     shutil.copytree(EXAMPLE, dest)
-    _replace_line(dest / "intcfg.yaml", r"^(\s*url:\s*)sim://\s*$", live_url)
     canaries: dict[str, str] = {}
-    datas: list[dict[str, Any]] = []
-    credentials: list[dict[str, Any]] = []
-    for path in sorted((dest / "districts").rglob("*.yaml")):
-        loaded = load_file(str(path))
-        edits: dict[int, tuple[str, str]] = {}
-        for doc in loaded.documents:
-            datas.append(doc.data)
-            for key_path, value in _urls(doc.data, live_url).items():
-                edits[doc.locate(key_path).line] = (key_path[-1], value)
-        _edit(path, edits)
-    for data in _effective(_reload(dest)):
-        credentials.extend(_credentials(data, canaries, expired))
-    seed = seed_from_config(datas)
-    seed["credentials"] = credentials
+
+    def canary(name: str) -> str:
+        return canaries.setdefault(name, f"canary-{name.lower().replace('_', '-')}-{secrets.token_hex(4)}")
+
+    seed = point_repository(dest, live_url, canary, expired)
     return LiveRepo(dest, canaries, seed)
-
-
-def _instance(data: dict[str, Any]) -> str:
-    return f"{data['metadata']['district']}-{data['metadata']['name']}"
-
-
-def _urls(data: dict[str, Any], live: str) -> dict[tuple[str, ...], Any]:
-    kind, spec = data.get("kind"), data.get("spec", {})
-    bare = re.sub(r":\d+$", "", live)
-    if kind == "ETranscriptVendor":
-        inst = _instance(data)
-        return {
-            ("spec", "authServer"): f"{live}/vendors/etranscript/{inst}",
-            ("spec", "uploadServer"): f"{bare}/vendors/etranscript/{inst}",
-            ("spec", "uploadPort"): live.rsplit(":", 1)[1],
-        }
-    if kind == "StateAssessmentIntegration":
-        return {("spec", "apiUrl"): f"{live}/vendors/ets/caaspp/api/v1/token"}
-    if kind != "SyncConnection":
-        return {}
-    vendor, inst = spec["vendor"], _instance(data)
-    if vendor == "powerschool":
-        return {("spec", "powerschool", "serverUrl"): f"{live}/vendors/powerschool/{inst}"}
-    if vendor == "aeries":
-        return {
-            ("spec", "aeries", "apiUrl"): f"{live}/vendors/aeries/{inst}",
-            ("spec", "aeries", "oneRoster", "url"): f"{live}/vendors/oneroster/{inst}",
-        }
-    return {("spec", "skyward", "apiUrl"): f"{live}/vendors/skyward/{inst}"}
-
-
-def _edit(path: Path, edits: dict[int, tuple[str, str]]) -> None:
-    lines = path.read_text(encoding="utf-8").split("\n")
-    for line, (key, value) in edits.items():
-        lines[line - 1] = re.sub(rf"^(\s*{key}:\s*)\S+", rf"\g<1>{value}", lines[line - 1])
-    path.write_text("\n".join(lines), encoding="utf-8")
-
-
-def _replace_line(path: Path, pattern: str, value: str) -> None:
-    text = re.sub(
-        pattern, lambda m: m.group(1) + value, path.read_text(encoding="utf-8"), count=1, flags=re.M
-    )
-    path.write_text(text, encoding="utf-8")
-
-
-def _reload(root: Path) -> list[dict[str, Any]]:
-    return [
-        d.data
-        for p in sorted((root / "districts").rglob("*.yaml"))
-        for d in load_file(str(p)).documents
-    ]
-
-
-def _effective(datas: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The documents, plus each ETS site override as its merged configuration."""
-    bases = {
-        (d["kind"], d["metadata"].get("district"), d["metadata"]["name"]): d
-        for d in datas
-        if d.get("kind") != "SiteOverride"
-    }
-    out = [d for d in datas if d.get("kind") != "SiteOverride"]
-    for d in datas:
-        if d.get("kind") == "SiteOverride":
-            target = d["spec"]["target"]
-            base = bases[(target["kind"], d["metadata"]["district"], target["name"])]
-            out.append({**base, "spec": merge_patch(base["spec"], d["spec"]["patch"])})
-    return out
-
-
-def _canary(ref: dict[str, str], canaries: dict[str, str]) -> str:
-    name = ref["env"]
-    return canaries.setdefault(
-        name, f"canary-{name.lower().replace('_', '-')}-{secrets.token_hex(4)}"
-    )
-
-
-def _credentials(
-    data: dict[str, Any], canaries: dict[str, str], expired: frozenset[str]
-) -> list[dict[str, Any]]:
-    kind, spec = data.get("kind"), data.get("spec", {})
-    district = data.get("metadata", {}).get("district")
-
-    def cred(
-        vendor: str, instance: str, ref: dict[str, str], client_id: str | None = None, **extra: Any
-    ) -> dict[str, Any]:
-        out = {
-            "vendor": vendor,
-            "instance": instance,
-            "secret": _canary(ref, canaries),
-            "district": district,
-            "expired": ref["env"] in expired,
-            **extra,
-        }
-        return {**out, "clientId": client_id} if client_id else out
-
-    if kind == "ETranscriptVendor":
-        return [
-            cred(
-                "etranscript",
-                _instance(data),
-                spec["consumerSecret"],
-                spec["consumerKey"],
-                username=spec["userName"],
-                password=_canary(spec["password"], canaries),
-                authPath=spec["authPath"],
-            )
-        ]
-    if kind == "StateAssessmentIntegration":
-        return [cred("ets", "caaspp", spec["secretKey"], spec["username"])]
-    if kind != "SyncConnection":
-        return []
-    vendor, inst = spec["vendor"], _instance(data)
-    block = spec[vendor]
-    if vendor == "powerschool":
-        return [cred("powerschool", inst, block["clientSecret"], block["clientId"])]
-    if vendor == "aeries":
-        ros = block["oneRoster"]
-        return [
-            cred("aeries", inst, block["certificate"]),
-            cred("oneroster", inst, ros["consumerSecret"], ros["consumerId"]),
-        ]
-    return [
-        cred(
-            "skyward",
-            inst,
-            block["consumerSecret"],
-            block["consumerKey"],
-            entityIds=[block.get("entityId", 1)],
-        )
-    ]
 
 
 def intcfg(repo: LiveRepo, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
