@@ -132,13 +132,26 @@ async def _plan(repository: Repository, districts: tuple[str, ...], shard: str |
         )
 
 
+def _run(job: Any) -> Any:
+    """``asyncio.run(job)`` returning its result outside the task: on its way out, Python
+    3.11's asyncio.run formats the repr of its main task, result included (signal.getsignal
+    of its interrupt handler), which for a state's plan or results costs seconds."""
+    import asyncio
+
+    box: list[Any] = []
+
+    async def main() -> None:
+        box.append(await job)
+
+    asyncio.run(main())
+    return box[0]
+
+
 def plan_repository(
     start: Path | None, districts: tuple[str, ...], shard: str | None, live: str | None, resolve_secrets: bool = True
 ) -> Any:
-    import asyncio
-
     repository = load_repository(start)
-    return asyncio.run(_plan(repository, districts, shard, live, resolve_secrets))
+    return _run(_plan(repository, districts, shard, live, resolve_secrets))
 
 
 def drift_repository(start: Path | None, districts: tuple[str, ...], shard: str | None, live: str | None) -> Any:
@@ -217,8 +230,6 @@ def load_settings_branch(root: Path) -> str:
 
 def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, echo: Any) -> ApplyOutcome:
     """Plan (or load a saved plan), check it, apply it and write the audit commit."""
-    import asyncio
-
     from . import audit, loop
     from .plan import check_safety, from_json
     from .render.plan import text
@@ -229,7 +240,7 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         saved = from_json(request.plan_file.read_text(encoding="utf-8"), str(request.plan_file)) if request.plan_file else None
         districts = saved.inputs.districts if saved else request.districts
         shard = saved.inputs.shard if saved else request.shard
-        ctx = asyncio.run(_plan(repository, districts, shard, request.live, True))
+        ctx = _run(_plan(repository, districts, shard, request.live, True))
         if saved is not None:
             loop.check_current(saved, ctx.plan)
         loop.prune_guard(ctx, request.prune)
@@ -239,7 +250,7 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
             if not confirm(text(ctx.plan)):
                 echo("Apply cancelled; nothing was changed.")
                 return ApplyOutcome([], None)
-            results = asyncio.run(_apply(repository, ctx, request, None))
+            results = _run(_apply(repository, ctx, request, None))
             for result in results:
                 echo(_result_line(result))
         else:

@@ -22,6 +22,10 @@ from .errors import ConfigError, StalePlanError, UnsafePlanError
 from .plan import Inputs, Plan, digest_of
 
 
+# List requests in flight while reading the live systems: apply's --parallelism default.
+READS_IN_FLIGHT = 8
+
+
 class Scope(NamedTuple):
     districts: tuple[str, ...]
     shard: str | None = None
@@ -63,10 +67,19 @@ def scope(state: DesiredState, head: audit.AuditHead, districts: Iterable[str], 
     return Scope(tuple(sorted(chosen)), shard)
 
 
-async def read_live(providers: Mapping[str, Any], districts: Iterable[str]) -> dict[Address, Any]:
-    """Every live object of the districts, from every provider, listed page by page."""
+async def read_live(
+    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int = READS_IN_FLIGHT
+) -> dict[Address, Any]:
+    """Every live object of the districts, from every provider, listed page by page, with
+    at most ``in_flight`` list requests at once."""
+    gate = asyncio.Semaphore(max(1, in_flight))
+
+    async def listed(provider: Any, district: str, kind: str) -> Any:
+        async with gate:
+            return await provider.list(district, kind)
+
     jobs = [
-        (provider.list(district, kind))
+        listed(provider, district, kind)
         for provider in providers.values()
         for district in districts
         for kind in provider.kinds

@@ -33,14 +33,19 @@ _MAPPING: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
 )
 
 
-def _mapped(error: httpx.TransportError, request: httpx.Request) -> httpx.TransportError:
-    cause = error.__cause__
+def _mapped(error: Exception, request: httpx.Request) -> httpx.TransportError:
+    """The httpx error for ``error`` (an aiohttp error, or httpx-aiohttp's mapping of one)."""
+    cause = error.__cause__ if isinstance(error, httpx.TransportError) else error
     for source, target in _MAPPING:
         if isinstance(cause, source):
             mapped = target(str(cause) or type(cause).__name__, request=request)
             mapped.__cause__ = cause
             return mapped
-    return error
+    if isinstance(error, httpx.TransportError):
+        return error
+    mapped = httpx.TransportError(str(error) or type(error).__name__, request=request)
+    mapped.__cause__ = error
+    return mapped
 
 
 class _Stream(httpx.AsyncByteStream):
@@ -52,8 +57,8 @@ class _Stream(httpx.AsyncByteStream):
         try:
             async for chunk in self.inner:
                 yield chunk
-        except httpx.TransportError as e:
-            raise _mapped(e, self.request) from e.__cause__
+        except (httpx.TransportError, aiohttp.ClientError) as e:
+            raise _mapped(e, self.request)  # noqa: B904 - _mapped sets the cause
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -69,8 +74,8 @@ class AioTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
             response = await self.inner.handle_async_request(request)
-        except httpx.TransportError as e:
-            raise _mapped(e, request) from e.__cause__
+        except (httpx.TransportError, aiohttp.ClientError) as e:
+            raise _mapped(e, request)  # noqa: B904 - _mapped sets the cause
         assert isinstance(response.stream, httpx.AsyncByteStream)
         return httpx.Response(
             response.status_code,

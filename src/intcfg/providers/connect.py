@@ -31,6 +31,7 @@ SIM_SCHEME = "sim://"
 SIM_BASE = "http://intcfg-sim.invalid"
 DEFAULT_SIM_DB = Path(".intcfg") / "sim.sqlite3"
 DEFAULT_TOKEN_REF = {"env": "INTCFG_ADMIN_TOKEN"}
+CONNECTIONS = 64  # per live system: apply's largest --parallelism
 
 
 def sim_db(url: str, root: Path) -> str:
@@ -79,7 +80,7 @@ async def open_providers(
         )
     token = admin_token(repository, required=True)
     clients = {
-        system: http.build_client(url.rstrip("/") + "/", token=token, **client_options)
+        system: http.build_client(url.rstrip("/") + "/", token=token, transport=_network(url), **client_options)
         for system in PROVIDERS
     }
     try:
@@ -87,6 +88,13 @@ async def open_providers(
     finally:
         for client in clients.values():
             await client.aclose()
+
+
+def _network(url: str) -> httpx.AsyncBaseTransport:
+    """aiohttp under httpx (providers/aio.py says why); the callers bound the requests in flight."""
+    from .aio import AioTransport
+
+    return AioTransport(verify=not http.is_loopback(httpx.URL(url).host), connections=CONNECTIONS)
 
 
 @contextlib.asynccontextmanager

@@ -1,0 +1,91 @@
+"""The aiohttp transport of the providers: aiohttp's failures become the httpx errors the
+retry policy expects, so a request the server received is not retried unless it is safe."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from intcfg.errors import ProviderError
+from intcfg.providers import http
+from intcfg.providers.aio import AioTransport
+from intcfg.providers.retry import RetryPolicy
+
+FAST = RetryPolicy(max_attempts=4, base_delay=0.0, max_delay=0.0, max_total=10.0, attempt_timeout=10.0)
+
+
+class Hangup:
+    """A loopback server that reads each request and closes the connection unanswered."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.listener.settimeout(0.1)
+        self.requests = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(10)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                if data:
+                    self.requests += 1
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.listener.close()
+
+
+@pytest.fixture
+def hangup() -> Iterator[Hangup]:
+    server = Hangup()
+    yield server
+    server.close()
+
+
+async def _post(url: str, retry: bool | None) -> None:
+    client = http.build_client(url, transport=AioTransport(verify=False, connections=4), policy=FAST)
+    try:
+        await http.send(client, "POST", "/enroll/admin/v1/districts/d/schedules/n/run", system="enroll", retry=retry)
+    finally:
+        await client.aclose()
+
+
+def test_a_dropped_connection_after_sending_is_not_retried_for_a_post(hangup: Hangup) -> None:
+    with pytest.raises(ProviderError) as caught:
+        asyncio.run(_post(hangup.url, None))
+    assert str(caught.value).startswith(f"enroll: POST {hangup.url}/enroll/admin/v1/districts/d/schedules/n/run: RemoteProtocolError")
+    assert hangup.requests == 1
+
+
+def test_a_dropped_connection_is_retried_when_the_request_is_safe_to_retry(hangup: Hangup) -> None:
+    with pytest.raises(ProviderError):
+        asyncio.run(_post(hangup.url, True))
+    assert hangup.requests == FAST.max_attempts
+
+
+def test_a_refused_connection_says_it_cannot_connect() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+    with pytest.raises(ProviderError) as caught:
+        asyncio.run(_post(f"http://127.0.0.1:{port}", None))
+    assert f"enroll: POST http://127.0.0.1:{port}/enroll/admin/v1/districts/d/schedules/n/run: cannot connect" in str(caught.value)
