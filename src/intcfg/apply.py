@@ -242,9 +242,10 @@ def new_state(
             state.pop(r.address, None)
         else:
             state[r.address] = _applied(desired[r.address], r.live_id or "", r.revision or 0, fingerprint)
+    done = {r.address for r in results}
     for address, obj in desired.items():
         have = live.get(address)
-        if address in {r.address for r in results} or have is None:
+        if address in done or have is None:
             continue
         fresh = _applied(obj, have.id, have.revision, fingerprint)
         if state.get(address) != fresh and have.managed_by == "intcfg":

@@ -195,7 +195,8 @@ def record(
     in_scope = set(ctx.scope.districts)
     old = {a: s for a, s in ctx.head.state.items() if a.district in in_scope}
     fresh = new_state(old, results, ctx.desired, ctx.live, fingerprint)
-    recovered = tuple(a for a in fresh if a not in {r.address for r in results} and fresh[a] != old.get(a))
+    done = {r.address for r in results}
+    recovered = tuple(a for a in fresh if a not in done and fresh[a] != old.get(a))
     changed = [r for r in results if r.outcome == "ok"]
     if not changed and fresh == old:
         return AuditOutcome(None, fresh, ())
