@@ -109,7 +109,7 @@ def schema(out: Path, check: bool) -> None:
 
 # Commands living in their own modules; each module's register(group) adds them. Those
 # modules import their heavy dependencies inside the commands, not at the top.
-COMMAND_MODULES = ("intcfg.cli_config", "intcfg.cli_loop", "intcfg.cli_fmt", "intcfg.cli_live", "intcfg.cli_expiries", "intcfg.cli_secrets")
+COMMAND_MODULES = ("intcfg.cli_config", "intcfg.cli_loop", "intcfg.cli_fmt", "intcfg.cli_live", "intcfg.cli_expiries", "intcfg.cli_secrets", "intcfg.cli_mapping")
 
 
 def _register_commands() -> None:

@@ -245,4 +245,19 @@ def oneroster_user(s: dict[str, Any], org_ids: dict[str, str], modified: str) ->
     }
 
 
+ONEROSTER_SEX = {"F": "female", "M": "male", "X": "other"}
+
+
+def oneroster_demographics(s: dict[str, Any], modified: str) -> dict[str, Any]:
+    return {
+        "sourcedId": s["id"],
+        "status": "active",
+        "dateLastModified": modified,
+        "metadata": None,
+        "birthDate": s["dob"],
+        "sex": ONEROSTER_SEX[s["sex"]],
+        "hispanicOrLatinoEthnicity": "true" if s["hispanic"] else "false",
+    }
+
+
 SOURCE_FORMATS = {"powerschool": powerschool, "aeries": aeries, "skyward": skyward}

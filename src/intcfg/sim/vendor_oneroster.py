@@ -100,6 +100,17 @@ class OneRosterVendor:
         org_ids = {s["id"]: s["sisSchoolNumber"] for s in world.schools(self.store, district or "")}
         return vjson({"user": sample.oneroster_user(student, org_ids, now())})
 
+    async def oneroster_demographics(self, request: Request) -> Response:
+        auth = self._oneroster_auth(request)
+        if isinstance(auth, Response):
+            return auth
+        _, district = auth
+        try:
+            student = world.student(self.store, district or "", request.path_params["sourced_id"])
+        except ApiError:
+            return _imsx(404, "unknownobject", "No demographics with this sourcedId")
+        return vjson({"demographics": sample.oneroster_demographics(student, now())})
+
 
 def _imsx(status: int, minor: str, description: str) -> JSONResponse:
     return vjson(

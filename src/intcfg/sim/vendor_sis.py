@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import students as sample
 from . import world
 from .contract import ApiError
 from .store import Store, now
@@ -173,3 +174,38 @@ class SisVendors:
         chunk = years[(p - 1) * n : p * n]
         nxt = f"/Generic/{entity}/District/SchoolYear/{p + 1}/{n}" if p * n < len(years) else None
         return vjson({"Objects": chunk, "Paging": {"Next": nxt}})
+
+
+class SisStudents:
+    """One student as each SIS serves it, read with the connection's own token (preview)."""
+
+    store: Store
+
+    def _bearer(self, request: Request, vendor: str) -> str | None:
+        inst = request.path_params["instance"]
+        known(self.store, vendor, inst)
+        status, _ = world.check_token(self.store, vendor, inst, request.headers.get("authorization"))
+        return world.instance_district(self.store, vendor, inst) if status == "ok" else None
+
+    async def ps_student(self, request: Request) -> Response:
+        # [U] the simulator's equivalent of /ws/v1/student/{id}: keyed by student_number,
+        # the fields flat under "student" with PowerSchool's column names.
+        district = self._bearer(request, "powerschool")
+        if district is None:
+            return vjson({"message": "Invalid token"}, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        try:
+            student = world.student(self.store, district, request.path_params["student_id"])
+        except ApiError:
+            return vjson({"message": "Student not found"}, 404)
+        return vjson({"student": sample.powerschool(student)})
+
+    async def skyward_student(self, request: Request) -> Response:
+        # [U] one Generic Student/Student object, keyed by StudentNumber.
+        district = self._bearer(request, "skyward")
+        if district is None:
+            return vjson({"Message": "Authorization has been denied for this request."}, 401)
+        try:
+            student = world.student(self.store, district, request.path_params["student_id"])
+        except ApiError:
+            return vjson({"Message": "No Student with this key."}, 404)
+        return vjson(sample.skyward(student))

@@ -14,11 +14,11 @@ from starlette.routing import Route
 from .store import Store
 from .vendor_ets import EtsVendors
 from .vendor_oneroster import ONEROSTER_ROOT, OneRosterVendor
-from .vendor_sis import SisVendors
+from .vendor_sis import SisStudents, SisVendors
 from .web import guarded
 
 
-class VendorApi(SisVendors, OneRosterVendor, EtsVendors):
+class VendorApi(SisVendors, SisStudents, OneRosterVendor, EtsVendors):
     def __init__(self, store: Store) -> None:
         self.store = store
 
@@ -34,16 +34,27 @@ class VendorApi(SisVendors, OneRosterVendor, EtsVendors):
             (f"{ps}/oauth/access_token", self.ps_token, ["POST"]),
             (f"{ps}/oauth/access_token/", self.ps_token, ["POST"]),
             (f"{ps}/ws/v1/metadata", self.ps_metadata, ["GET"]),
+            (f"{ps}/ws/v1/student/{{student_id}}", self.ps_student, ["GET"]),
             (f"{ae}/api/v5/systeminfo", self.aeries_systeminfo, ["GET"]),
             (f"{ae}/api/v5/schools", self.aeries_schools, ["GET"]),
             (f"{ros}/token", self.oneroster_token, ["POST"]),
             (f"{ros}{ONEROSTER_ROOT}/orgs", self.oneroster_orgs, ["GET"]),
             (f"{ros}{ONEROSTER_ROOT}/students", self.oneroster_students, ["GET"]),
             (f"{ros}{ONEROSTER_ROOT}/students/{{sourced_id}}", self.oneroster_student, ["GET"]),
+            (
+                f"{ros}{ONEROSTER_ROOT}/demographics/{{sourced_id}}",
+                self.oneroster_demographics,
+                ["GET"],
+            ),
             (f"{sky}/oauth/token", self.skyward_token, ["GET"]),
             (
                 f"{sky}/Generic/{{entity}}/District/SchoolYear/{{page}}/{{size}}",
                 self.skyward_school_years,
+                ["GET"],
+            ),
+            (
+                f"{sky}/Generic/{{entity}}/Student/Student/{{student_id}}",
+                self.skyward_student,
                 ["GET"],
             ),
             (f"{ets}/api/v1/token", self.ets_token, ["POST"]),

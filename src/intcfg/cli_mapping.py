@@ -1,0 +1,74 @@
+"""`intcfg preview` and `intcfg send-test-record`: field mappings on real students.
+
+Registered on the `intcfg` group (see cli.COMMAND_MODULES); heavy imports happen inside
+the commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .preview import MAX_STUDENTS
+
+REPO_OPTION = click.option(
+    "-C",
+    "--repo",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The config repository (default: the one containing the current directory).",
+)
+DISTRICT_OPTION = click.option(
+    "--district", metavar="ID", help="The mapping's district, when several have one of that name."
+)
+
+
+@click.command("preview")
+@click.argument("mapping")
+@DISTRICT_OPTION
+@click.option(
+    "--student",
+    "students",
+    multiple=True,
+    metavar="ID",
+    help=f"A Student Unique ID (repeatable, at most {MAX_STUDENTS}; default: the mapping's sampleStudents).",
+)
+@click.option(
+    "--from-csv",
+    "csv_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the students from a CSV file (header row: source field names) instead of the SIS.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@REPO_OPTION
+def preview_command(
+    mapping: str,
+    district: str | None,
+    students: tuple[str, ...],
+    csv_path: Path | None,
+    fmt: str,
+    repo: Path | None,
+) -> None:
+    """Preview MAPPING on up to five sample students: each target field's source value,
+    mapping type and mapped value, and why a field could not be mapped.
+
+    Students are read from the connection's SIS with its own credentials, or from
+    --from-csv (a 'Student Unique ID' or 'id' column picks the rows).
+
+    Exit status: 0 every field mapped, 1 any field or student failed, 2 usage error.
+    """
+    from .preview import preview
+    from .render.preview import RENDERERS
+
+    if len(set(students)) > MAX_STUDENTS:
+        raise click.UsageError(f"at most {MAX_STUDENTS} --student options ({len(set(students))} given)")
+    result = preview(repo, mapping, district, students, csv_path)
+    click.echo(RENDERERS[fmt](result), nl=False)
+    sys.exit(0 if result.ok else 1)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(preview_command)
