@@ -70,5 +70,41 @@ def preview_command(
     sys.exit(0 if result.ok else 1)
 
 
+@click.command("send-test-record")
+@click.argument("mapping")
+@click.option("--student", required=True, metavar="ID", help="The Student Unique ID to send.")
+@click.option("--yes", is_flag=True, help="Send without asking (needed without a terminal).")
+@DISTRICT_OPTION
+@click.option(
+    "--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml)."
+)
+@REPO_OPTION
+def send_test_record_command(
+    mapping: str, student: str, yes: bool, district: str | None, live: str | None, repo: Path | None
+) -> None:
+    """Send one student through MAPPING to the enrollment system (Send a Test Record).
+
+    Shows the student's preview first and asks before sending (--yes to skip; without a
+    terminal --yes is required). The mapping must have been applied (exist live).
+
+    Exit status: 0 accepted, 1 refused by the live system (with its remedy) or failed,
+    2 usage error.
+    """
+    from .preview import from_sis, select_mapping, send_test_record
+    from .render.preview import RENDERERS, test_record_text
+
+    if not yes and not sys.stdin.isatty():
+        raise click.UsageError("no terminal to confirm on; rerun with --yes to send the test record")
+    selected = select_mapping(repo, mapping, district)
+    click.echo(RENDERERS["text"](from_sis(selected, [student])), nl=False)
+    if not yes and not click.confirm(f"Send student {student} to the enrollment system?"):
+        click.echo("Not sent.")
+        sys.exit(1)
+    result = send_test_record(selected, student, live)
+    click.echo(test_record_text(result), nl=False)
+    sys.exit(0 if result.ok else 1)
+
+
 def register(group: click.Group) -> None:
     group.add_command(preview_command)
+    group.add_command(send_test_record_command)

@@ -187,7 +187,64 @@ def preview(
             raise ConfigError(
                 f"mapping {name!r} has no sampleStudents; name students with --student ID"
             )
-        fetched = fetch(selected, ids, factory)
-        source = f"{selected.connection.spec['vendor']} connection {selected.connection.address.name!r}"
+        return from_sis(selected, ids, factory)
     rows = map_students(selected.mapping.spec, fetched, context_of(selected.district))
     return Preview(str(selected.mapping.address), source, rows)
+
+
+def from_sis(selected: Selected, ids: list[str], factory: ClientFactory = default_factory) -> Preview:
+    """The preview of students ``ids`` read from the mapping's SIS."""
+    fetched = fetch(selected, ids, factory)
+    source = f"{selected.connection.spec['vendor']} connection {selected.connection.address.name!r}"
+    rows = map_students(selected.mapping.spec, fetched, context_of(selected.district))
+    return Preview(str(selected.mapping.address), source, rows)
+
+
+# -- Send a Test Record -----------------------------------------------------------------------------
+
+IMPORTS_DISABLED = "Organization does not accept Imports at this time"
+IMPORTS_REMEDY = (
+    "confirm in Enroll (Settings > General) that you have enabled importing of data "
+    "for this school year"
+)
+
+
+class TestRecord(NamedTuple):
+    ok: bool
+    record: dict[str, Any] | None  # the live system's record as it would be imported/exported
+    message: str  # the live system's answer, or why it refused
+    remedy: str | None = None
+
+
+def send_test_record(selected: Selected, student_id: str, live: str | None = None) -> TestRecord:
+    """One record through the live contract. ConfigError when the mapping is not live yet."""
+    return asyncio.run(_send(selected, student_id, live))
+
+
+async def _send(selected: Selected, student_id: str, live: str | None) -> TestRecord:
+    from .errors import ProviderError
+    from .providers.connect import open_providers
+
+    address = selected.mapping.address
+    async with open_providers(selected.repository, live) as providers:
+        enroll: Any = providers["enroll"]
+        if await enroll.read(address.district, "FieldMapping", address.name) is None:
+            raise ConfigError(
+                f"mapping {address.name!r} does not exist in the enrollment system yet; "
+                "run `intcfg plan` and `intcfg apply` first"
+            )
+        try:
+            answer = await enroll.test_record(address.district, address.name, student_id)
+        except ProviderError as e:
+            if e.status is None or e.status >= 500:
+                raise
+            return _refused(str(e))
+    record = answer.get("record")
+    return TestRecord(True, record if isinstance(record, dict) else None, "the test record was accepted")
+
+
+def _refused(message: str) -> TestRecord:
+    said = message.split(": ", 2)[-1]  # after "enroll: POST URL: "
+    if IMPORTS_DISABLED in message:
+        return TestRecord(False, None, IMPORTS_DISABLED, IMPORTS_REMEDY)
+    return TestRecord(False, None, said)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..preview import Preview, StudentPreview
+from ..preview import Preview, StudentPreview, TestRecord
 from ..transform import FieldResult
 
 NONE = "-"  # no source field, or no value
@@ -97,6 +97,16 @@ def as_json(p: Preview, colour: bool = False) -> str:
         ],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_record_text(result: TestRecord) -> str:
+    if not result.ok:
+        remedy = f"\n  {result.remedy[0].upper()}{result.remedy[1:]}." if result.remedy else ""
+        return f"Test record refused: {result.message}{remedy}\n"
+    lines = [f"Test record accepted: {result.message}"]
+    for target, value in (result.record or {}).items():
+        lines.append(f"  {target}: {NONE if value is None else repr(value)}")
+    return "\n".join(lines) + "\n"
 
 
 RENDERERS: dict[str, Callable[..., str]] = {"text": text, "markdown": markdown, "json": as_json}
