@@ -31,8 +31,8 @@ class RepoSettings(NamedTuple):
         default = _dig(policies, "default")
         districts = _dig(policies, "districts")
         return cls(
-            include=tuple(data.get("include") or defaults.INCLUDE),
-            exclude=tuple(data.get("exclude") or ()),
+            include=_patterns(data.get("include"), defaults.INCLUDE),
+            exclude=_patterns(data.get("exclude"), ()),
             max_file_bytes=_int(_dig(data, "limits").get("maxFileBytes"), defaults.MAX_FILE_BYTES),
             warn_days=_int(default.get("warnDays"), defaults.WARN_DAYS),
             max_days=_int(default.get("maxDays"), defaults.MAX_DAYS),
@@ -69,6 +69,14 @@ def _dig(data: Any, *keys: str) -> dict[str, Any]:
     for key in keys:
         data = data.get(key) if isinstance(data, dict) else None
     return data if isinstance(data, dict) else {}
+
+
+def _patterns(value: Any, fallback: tuple[str, ...]) -> tuple[str, ...]:
+    # Commands that read the settings without validating them (fmt) must not trip over
+    # `include: 5`; validate reports it.
+    if isinstance(value, list) and value and all(isinstance(p, str) for p in value):
+        return tuple(value)
+    return fallback
 
 
 def _int(value: Any, fallback: int) -> int:

@@ -77,7 +77,8 @@ class Graph:
 
     def sites(self, district: str) -> dict[str, int]:
         doc = self.districts.get(district)
-        sites = doc.data.get("spec", {}).get("sites") if doc and isinstance(doc.data, dict) else None
+        spec = doc.data.get("spec") if doc and isinstance(doc.data, dict) else None
+        sites = spec.get("sites") if isinstance(spec, dict) else None
         if not isinstance(sites, list):
             return {}
         return {s["id"]: i for i, s in enumerate(sites) if isinstance(s, dict) and isinstance(s.get("id"), str)}
@@ -246,7 +247,9 @@ def _declared_mappings(g: Graph) -> set[tuple[str, Any, Any]]:
     for doc in g.all_docs:
         key = identity(doc)
         spec = doc.data.get("spec") if key is not None and key[0] == "FieldMapping" else None
-        if isinstance(spec, dict):
+        # A list or map where a name belongs is a schema error there, and cannot be a key here.
+        if isinstance(spec, dict) and not isinstance(spec.get("connection"), (dict, list)) \
+                and not isinstance(spec.get("type"), (dict, list)):
             out.add((key[1], spec.get("connection"), spec.get("type")))  # type: ignore[index]
     return out
 
@@ -266,7 +269,8 @@ def schedules(g: Graph) -> Iterator[Finding]:
                 f"connection {spec['connection']!r} has no {spec['job']} FieldMapping; "
                 "configure the mapping before scheduling its job",
             )
-        if isinstance(conn.data, dict) and conn.data.get("spec", {}).get("instance") == "sandbox" and spec.get("enabled", True):
+        conn_spec = conn.data.get("spec") if isinstance(conn.data, dict) else None
+        if isinstance(conn_spec, dict) and conn_spec.get("instance") == "sandbox" and spec.get("enabled", True):
             yield _at(
                 doc,
                 ("spec", "connection"),

@@ -110,6 +110,20 @@ def _yaml11_surprise(node: yaml.Node | None, value: Any) -> str | None:
 Locator = Callable[[Path, bool], tuple[Document, Path]]
 
 
+def _keys_as_loaded(data: Any, instance_path: Any) -> Path:
+    """The error's path with mapping keys as the loader made them: always strings
+    (jsonschema-rs reports a key that looks like a number, "1", as the number)."""
+    out: list[str | int] = []
+    for part in instance_path:
+        if isinstance(data, dict):
+            part = str(part)
+            data = data.get(part)
+        else:
+            data = data[part] if isinstance(data, list) and isinstance(part, int) and part < len(data) else None
+        out.append(part)
+    return tuple(out)
+
+
 class _Translator:
     """Turns jsonschema-rs errors on ``data`` into findings.
 
@@ -131,7 +145,7 @@ class _Translator:
         return doc.node_at(full)
 
     def translate(self, error: Any) -> list[Finding]:
-        path: Path = tuple(error.instance_path)
+        path: Path = _keys_as_loaded(self.data, error.instance_path)
         kind = error.kind
         name = type(kind).__name__
         secret = _is_secret(self.root, path)
@@ -385,7 +399,7 @@ def check_document(doc: Document) -> list[Finding]:
                 json_path="$.apiVersion",
             )
         ]
-    if kind not in schemas.KIND_FILES:
+    if not isinstance(kind, str) or kind not in schemas.KIND_FILES:
         shown = "missing" if kind is None else show(kind)
         return [
             Finding(
