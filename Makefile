@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench schema lint clean
+.PHONY: demo test bench schema lint clean fuzz soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,17 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Coverage-guided fuzzing of loader, validate, renderers and fmt (atheris, installed here
+# only). FUZZ_SECONDS=0 runs until stopped; crashes are written as crash-* files.
+FUZZ_SECONDS ?= 120
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'atheris>=2.3'
+	mkdir -p $(VENV)/fuzz-corpus
+	for f in config-repo-example/intcfg.yaml config-repo-example/districts/*/*.yaml; do \
+		cp $$f $(VENV)/fuzz-corpus/$$(echo $$f | tr / _); done
+	$(BIN)/python fuzz/fuzz_loader.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -timeout=20 \
+		$(VENV)/fuzz-corpus
 
 schema: $(STAMP)
 	$(BIN)/intcfg schema
