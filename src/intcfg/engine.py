@@ -151,7 +151,14 @@ def plan_repository(
     start: Path | None, districts: tuple[str, ...], shard: str | None, live: str | None, resolve_secrets: bool = True
 ) -> Any:
     repository = load_repository(start)
-    return _run(_plan(repository, districts, shard, live, resolve_secrets))
+    ctx = _run(_plan(repository, districts, shard, live, resolve_secrets))
+    if not resolve_secrets:
+        return ctx
+    from .effects import enrich
+
+    found = enrich(repository, ctx)
+    effects = tuple((a, tuple(e.to_json() for e in found[a])) for a in sorted(found) if found[a])
+    return ctx._replace(plan=ctx.plan._replace(effects=effects))
 
 
 def drift_repository(start: Path | None, districts: tuple[str, ...], shard: str | None, live: str | None) -> Any:

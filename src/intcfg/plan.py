@@ -10,9 +10,14 @@ The JSON form (``to_json``/``from_json``) is a documented, versioned format:
      "summary": {"create": n, "update": n, "delete": n, "noop": n, "conflict": n},
      "changes": [{"address": "...", "system", "district", "kind", "name", "site",
                   "action", "reason", "liveId", "note",
-                  "fields": [{"path", "before", "after", "sensitive"}]}],
+                  "fields": [{"path", "before", "after", "sensitive"}],
+                  "effects": [{"student", "field", "before", "after", "note"}]}],
      "digest": "sha256:..."}
 
+``effects`` is optional (only on an updated FieldMapping whose sample students could be
+read, see effects.py): each sample student's target fields whose mapped value the change
+alters, or a note (field null) saying why they could not be shown. It is review
+material computed from live records, so ``digest`` leaves it out.
 ``digest`` covers inputs and changes; ``version`` changes only with an incompatible
 change. Secret values never appear: sensitive fields are "(sensitive)".
 """
@@ -44,6 +49,11 @@ class Inputs(NamedTuple):
 class Plan(NamedTuple):
     changes: tuple[Change, ...]
     inputs: Inputs
+    # address -> effects as their JSON objects (effects.py); outside the digest
+    effects: tuple[tuple[str, tuple[dict[str, Any], ...]], ...] = ()
+
+    def effects_of(self, change: Change) -> tuple[dict[str, Any], ...]:
+        return dict(self.effects).get(str(change.address), ())
 
     @classmethod
     def create(cls, changes: list[Change], inputs: Inputs) -> Plan:
@@ -65,6 +75,10 @@ class Plan(NamedTuple):
     def to_json(self) -> str:
         body = _body(self)
         body["digest"] = digest_of(body)
+        for change in body["changes"]:
+            found = dict(self.effects).get(change["address"])
+            if found:
+                change["effects"] = list(found)
         return json.dumps(body, indent=2, sort_keys=False) + "\n"
 
 
@@ -118,6 +132,9 @@ def from_json(text: str, source: str = "plan file") -> Plan:
             raise ConfigError(f"{source} is not an intcfg plan (format {body.get('format')!r})")
         if body.get("version") != VERSION:
             raise ConfigError(f"{source} has plan format version {body.get('version')!r}; this intcfg reads {VERSION}")
+        effects = tuple(
+            (c["address"], tuple(c.pop("effects"))) for c in body.get("changes", []) if "effects" in c
+        )
         claimed = body.pop("digest", None)
         if claimed != digest_of(body):
             raise ConfigError(f"{source} was modified after it was written (digest mismatch); plan again")
@@ -126,7 +143,7 @@ def from_json(text: str, source: str = "plan file") -> Plan:
         changes = [_change_from(c) for c in body["changes"]]
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise ConfigError(f"{source} is not a readable intcfg plan ({type(e).__name__}: {e})") from e
-    return Plan(tuple(changes), inputs)
+    return Plan(tuple(changes), inputs, effects)
 
 
 def _change_from(c: dict[str, Any]) -> Change:

@@ -48,6 +48,20 @@ def _field_lines(change: Change, indent: str) -> list[str]:
     return lines
 
 
+def _effect_lines(plan: Plan, change: Change, indent: str) -> list[str]:
+    """Mapped values of the sample students before and after a FieldMapping change."""
+    found = plan.effects_of(change)
+    if not found:
+        return []
+    lines = [f"{indent}effect on sample students:"]
+    for e in found:
+        if e["field"] is None:
+            lines.append(f"{indent}  {e['student']}: {e['note']}")
+        else:
+            lines.append(f"{indent}  {e['student']} {e['field']}: {_value(e['before'])} -> {_value(e['after'])}")
+    return lines
+
+
 def _by_district(plan: Plan) -> dict[str, list[Change]]:
     out: dict[str, list[Change]] = {}
     for c in plan.changes:
@@ -68,6 +82,7 @@ def text(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
             extra = "; ".join(x for x in (reason, c.note) if x)
             lines.append(f"  {on}{SYMBOLS[c.action]} {c.action:<8}{off} {c.address}" + (f"  ({extra})" if extra else ""))
             lines += _field_lines(c, "      ")
+            lines += _effect_lines(plan, c, "      ")
     if not plan.has_changes():
         lines += ["", "No changes. The live systems match the configuration."]
     return "\n".join(lines) + "\n"
@@ -96,6 +111,7 @@ def markdown(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
             reason = "; ".join(x for x in (REASONS[c.reason], c.note) if x)
             lines.append(f"{SYMBOLS[c.action]} {c.action} {c.address}" + (f"  # {reason}" if reason else ""))
             lines += _field_lines(c, SYMBOLS[c.action] + "     ")
+            lines += _effect_lines(plan, c, "#     ")
         lines += ["```", "", "</details>"]
     digest = plan.digest()
     lines += ["", f"<sub>plan {digest[:19]} · config {plan.inputs.config[:19]} · live {plan.inputs.live[:19]}</sub>"]
