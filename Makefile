@@ -21,6 +21,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/loop.py
 
 # Coverage-guided fuzzing of loader, validate, renderers and fmt (atheris, installed here
 # only). FUZZ_SECONDS=0 runs until stopped; crashes are written as crash-* files.
@@ -32,6 +33,11 @@ fuzz: $(STAMP)
 		cp $$f $(VENV)/fuzz-corpus/$$(echo $$f | tr / _); done
 	$(BIN)/python fuzz/fuzz_loader.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -timeout=20 \
 		$(VENV)/fuzz-corpus
+
+# The reconcile loop against `intcfg sim serve` with faults, outside the test suite.
+# SOAK_CYCLES=100 SOAK_MINUTES=30 for the full run; figures in bench/RESULTS-soak.md.
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py
 
 schema: $(STAMP)
 	$(BIN)/intcfg schema
