@@ -105,6 +105,53 @@ def send_test_record_command(
     sys.exit(0 if result.ok else 1)
 
 
+@click.command("import")
+@click.option("--district", required=True, metavar="ID", help="The district to import.")
+@click.option(
+    "--system",
+    "systems",
+    multiple=True,
+    type=click.Choice(["sis", "portal", "enroll"]),
+    help="Only this live system (repeatable; default: all three).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write under this directory (default: the repository's root).",
+)
+@click.option(
+    "--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml)."
+)
+@REPO_OPTION
+def import_command(
+    district: str, systems: tuple[str, ...], out: Path | None, live: str | None, repo: Path | None
+) -> None:
+    """Write YAML for what the live systems hold today for a district, and adopt it.
+
+    One file per kind under OUT/districts/DISTRICT/, per-site objects as SiteOverride
+    documents, secrets as {env: NAME} references (the variables to set are listed),
+    and the District from the enrollment system when the repository lacks it. The
+    objects are recorded as managed on the audit branch, so the next plan shows them
+    in sync.
+    """
+    from .importer import execute
+
+    result = execute(repo, district, systems or ("sis", "portal", "enroll"), out, live)
+    for path in result.files:
+        click.echo(f"wrote {path}")
+    if result.district_written:
+        click.echo(
+            "The District document comes from the enrollment system; add each site's "
+            "state school code if it lacks one and the district's state."
+        )
+    click.echo(f"Adopted {result.adopted} objects (audit commit {(result.audit_commit or 'none')[:12]}).")
+    if result.variables:
+        click.echo("Set these environment variables to the secrets' values before plan or apply:")
+        for name in result.variables:
+            click.echo(f"  {name}")
+
+
 def register(group: click.Group) -> None:
     group.add_command(preview_command)
     group.add_command(send_test_record_command)
+    group.add_command(import_command)

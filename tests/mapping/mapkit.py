@@ -12,6 +12,7 @@ if _LIVE not in sys.path:
 
 from livekit import (  # noqa: E402
     ADMIN_TOKEN,
+    EXAMPLE,
     LiveRepo,
     Sim,
     assert_no_canary,
@@ -55,6 +56,7 @@ __all__ = [
     "applied_repo",
     "git",
     "ADMIN_TOKEN",
+    "EXAMPLE",
     "LiveRepo",
     "Sim",
     "assert_no_canary",
