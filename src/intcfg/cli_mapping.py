@@ -151,7 +151,37 @@ def import_command(
             click.echo(f"  {name}")
 
 
+@click.command("field-codes")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["states", "countries", "languages", "races", "ethnicities", "genders", "custom-fields"]),
+    help="Only this code set (repeatable; default: all).",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write into (default: field-codes/ in the repository).",
+)
+@click.option(
+    "--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml)."
+)
+@REPO_OPTION
+def field_codes_command(
+    kinds: tuple[str, ...], fmt: str, out: Path | None, live: str | None, repo: Path | None
+) -> None:
+    """Download the enrollment system's Field Codes (the code sets match-code targets use)
+    for each district, cached as field-codes/DISTRICT/KIND.csv (or .json)."""
+    from .importer import CODE_KINDS, download_codes
+
+    for path in download_codes(repo, kinds or CODE_KINDS, fmt, out, live):
+        click.echo(f"wrote {path}")
+
+
 def register(group: click.Group) -> None:
     group.add_command(preview_command)
     group.add_command(send_test_record_command)
     group.add_command(import_command)
+    group.add_command(field_codes_command)

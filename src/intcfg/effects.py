@@ -74,7 +74,7 @@ def effects(
 
 def enrich(repository: Any, ctx: Any, factory: ClientFactory = default_factory) -> dict[str, tuple[Effect, ...]]:
     """Address -> effects, for each updated import-student mapping with sample students."""
-    from .preview import Selected, context_of, fetch
+    from .preview import Selected, codes_folder, context_of, fetch
 
     state = repository.desired()
     found: dict[str, tuple[Effect, ...]] = {}
@@ -93,12 +93,13 @@ def enrich(repository: Any, ctx: Any, factory: ClientFactory = default_factory) 
             if o.address.kind == "SyncConnection"
             and (o.address.district, o.address.name) == (change.address.district, desired.spec["connection"])
         )
+        selected = Selected(repository, desired, connection, district)
         try:
-            students = fetch(Selected(repository, desired, connection, district), ids, factory)
+            students = fetch(selected, ids, factory)
         except IntcfgError as e:
             found[str(change.address)] = (Effect("*", None, note=f"sample students not read: {e}"),)
             continue
-        changed = effects(change, live.spec, desired.spec, students, context_of(district))
+        changed = effects(change, live.spec, desired.spec, students, context_of(district, codes_folder(selected)))
         found[str(change.address)] = tuple(changed) or (
             Effect("*", None, note=f"no mapped value of the {len(students)} sample students changes"),
         )

@@ -244,3 +244,54 @@ def adopt(repository: Any, adopted: dict[Address, Applied]) -> str:
         state=state,
     )
     return audit.write(repository.root, branch, head.commit, commit)
+
+
+# -- Field Codes ---------------------------------------------------------------------------------
+
+CODE_KINDS = ("states", "countries", "languages", "races", "ethnicities", "genders", "custom-fields")
+CODES_DIR = "field-codes"
+
+
+def codes_text(codes: list[dict[str, str]], fmt: str) -> str:
+    import csv
+    import io
+    import json
+
+    if fmt == "json":
+        return json.dumps(codes, indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["code", "description"], lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(codes)
+    return out.getvalue()
+
+
+def download_codes(
+    start: Path | None, kinds: tuple[str, ...], fmt: str, out: Path | None, live: str | None = None
+) -> list[Path]:
+    """Each district's Field Codes sets, cached as OUT/DISTRICT/KIND.(csv|json)
+    (default OUT: field-codes/ in the repository)."""
+    from .engine import load_repository
+
+    repository = load_repository(start)
+    districts = sorted(repository.desired().districts)
+    found = asyncio.run(_codes(repository, districts, kinds, live))
+    folder = out or repository.root / CODES_DIR
+    written = []
+    for (district, kind), codes in found.items():
+        path = folder / district / f"{kind}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(codes_text(codes, fmt), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+async def _codes(
+    repository: Any, districts: list[str], kinds: tuple[str, ...], live: str | None
+) -> dict[tuple[str, str], list[dict[str, str]]]:
+    from .providers.connect import open_providers
+
+    async with open_providers(repository, live) as providers:
+        keys = [(d, k) for d in districts for k in kinds]
+        sets = await asyncio.gather(*(providers["enroll"].field_codes(d, k) for d, k in keys))
+    return dict(zip(keys, sets, strict=True))

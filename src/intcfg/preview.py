@@ -98,13 +98,31 @@ def _connection_of(mapping: DesiredObject, objects: tuple[DesiredObject, ...]) -
     raise ConfigError(f"the connection {wanted[1]!r} of mapping {mapping.address.name!r} is not defined")
 
 
-def context_of(district: Mapping[str, Any]) -> Context:
-    """Today in the district's time zone (or INTCFG_TODAY) and its school year start."""
+def context_of(district: Mapping[str, Any], codes: Path | None = None) -> Context:
+    """Today in the district's time zone (or INTCFG_TODAY), its school year start, and the
+    code sets cached by `intcfg field-codes` in ``codes`` (field-codes/DISTRICT/), if any."""
     import datetime as dt
 
     fixed = os.environ.get("INTCFG_TODAY")
     today = dt.date.fromisoformat(fixed) if fixed else today_in(str(district["timezone"]))
-    return Context(today, str(district.get("schoolYearStart", "07-01")))
+    sets = code_sets(codes) if codes is not None else {}
+    return Context(today, str(district.get("schoolYearStart", "07-01")), sets)
+
+
+def code_sets(folder: Path) -> dict[str, frozenset[str]]:
+    """KIND -> codes from folder/KIND.csv (the Field Codes cache); {} without a cache."""
+    out: dict[str, frozenset[str]] = {}
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        try:
+            with path.open(newline="", encoding="utf-8") as f:
+                out[path.stem] = frozenset(row["code"] for row in csv.DictReader(f) if row.get("code"))
+        except (OSError, UnicodeDecodeError, csv.Error, KeyError) as e:
+            raise ConfigError(f"{path}: not a Field Codes file with a 'code' column ({e}); run `intcfg field-codes`") from e
+    return out
+
+
+def codes_folder(selected: Selected) -> Path:
+    return Path(selected.repository.root) / "field-codes" / selected.mapping.address.district
 
 
 def student_ids(selected: Selected, given: tuple[str, ...]) -> list[str]:
@@ -188,7 +206,7 @@ def preview(
                 f"mapping {name!r} has no sampleStudents; name students with --student ID"
             )
         return from_sis(selected, ids, factory)
-    rows = map_students(selected.mapping.spec, fetched, context_of(selected.district))
+    rows = map_students(selected.mapping.spec, fetched, context_of(selected.district, codes_folder(selected)))
     return Preview(str(selected.mapping.address), source, rows)
 
 
@@ -196,7 +214,7 @@ def from_sis(selected: Selected, ids: list[str], factory: ClientFactory = defaul
     """The preview of students ``ids`` read from the mapping's SIS."""
     fetched = fetch(selected, ids, factory)
     source = f"{selected.connection.spec['vendor']} connection {selected.connection.address.name!r}"
-    rows = map_students(selected.mapping.spec, fetched, context_of(selected.district))
+    rows = map_students(selected.mapping.spec, fetched, context_of(selected.district, codes_folder(selected)))
     return Preview(str(selected.mapping.address), source, rows)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import http
-from .admin import AdminProvider
+from .admin import AdminProvider, quote_part
 from .base import LiveObject, live_object
 
 
@@ -40,6 +40,14 @@ class EnrollProvider(AdminProvider):
         response = await self._send("POST", url, json=body, retry=True)
         self._fail(response)
         return dict(http.json_body(response, self.system))
+
+    async def field_codes(self, district: str, kind: str) -> list[dict[str, str]]:
+        """One Field Codes set: [{code, description}]."""
+        url = f"{self.base()}/districts/{quote_part(district)}/field-codes/{quote_part(kind)}"
+        response = await self._send("GET", url)
+        self._fail(response)
+        codes = http.json_body(response, self.system).get("codes")
+        return [dict(c) for c in codes] if isinstance(codes, list) else []
 
     async def run_schedule(self, district: str, schedule: str) -> LiveObject:
         response = await self._send("POST", f"{self.path(district, 'Schedule', schedule)}/run")

@@ -84,7 +84,19 @@ class AdminApi:
                 methods=["POST"],
             ),
             Route(f"{enroll}/schedules/{{name}}/run", self._auth(self.run), methods=["POST"]),
+            Route(
+                f"{enroll}/field-codes/{{kind}}", self._auth(self.field_codes), methods=["GET"]
+            ),
         ]
+
+    async def field_codes(self, request: Request) -> Response:
+        from .codes import KINDS, code_set
+
+        world.district(self.store, request.path_params["district"])
+        kind = request.path_params["kind"]
+        if kind not in KINDS:
+            raise ApiError(404, "not_found", f"no field-code set {kind!r}; one of {', '.join(KINDS)}")
+        return json_response({"kind": kind, "codes": code_set(kind)})
 
     def _auth(self, endpoint: Endpoint) -> Endpoint:
         async def authorised(request: Request) -> Response:

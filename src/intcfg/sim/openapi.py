@@ -277,6 +277,7 @@ def _enroll_paths(base: str) -> dict[str, Any]:
                 body_required=False,
             )
         },
+        f"{d}/field-codes/{{kind}}": {"get": _field_codes_op()},
         f"{d}/schedules/{{name}}/run": {
             "post": _op(
                 "runSchedule",
@@ -287,6 +288,42 @@ def _enroll_paths(base: str) -> dict[str, Any]:
             )
         },
     }
+
+
+def _field_codes_op() -> dict[str, Any]:
+    from .codes import KINDS
+
+    codes = {
+        "type": "object",
+        "required": ["kind", "codes"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(KINDS)},
+            "codes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "description"],
+                    "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+                },
+            },
+        },
+    }
+    op = _op(
+        "fieldCodes",
+        "Field Codes: a code set target fields draw from (match-code targets)",
+        {200: codes, 404: None},
+        params=["district"],
+    )
+    op["parameters"].append(
+        {
+            "name": "kind",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": list(KINDS)},
+            "description": "the code set",
+        }
+    )
+    return op
 
 
 EXTRA_PATHS = {"sis": lambda base: {}, "portal": _portal_paths, "enroll": _enroll_paths}
