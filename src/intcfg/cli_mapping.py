@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .preview import MAX_STUDENTS
+from .defaults import MAX_SAMPLE_STUDENTS as MAX_STUDENTS
 
 REPO_OPTION = click.option(
     "-C",

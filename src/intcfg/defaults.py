@@ -10,3 +10,5 @@ LIVE_URL = "sim://"
 WARN_DAYS = 80
 MAX_DAYS = 90
 SETTINGS_FILE = "intcfg.yaml"
+# The Sync Service previews at most five sample students.
+MAX_SAMPLE_STUDENTS = 5

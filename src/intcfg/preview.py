@@ -15,13 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .defaults import MAX_SAMPLE_STUDENTS
 from .desired import DesiredObject
 from .errors import ConfigError
 from .transform import Context, FieldMapper, FieldResult, today_in
 from .vendors.base import ClientFactory, default_factory
 from .vendors.students import Fetched, fetch_students
 
-MAX_STUDENTS = 5
+MAX_STUDENTS = MAX_SAMPLE_STUDENTS
 ID_COLUMNS = ("Student Unique ID", "id")
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .. import defaults
 from .base import Lifecycle, Metadata, Model, Name, expects, unique
 
 MappingType = Literal["import-school", "import-student", "export-student"]
@@ -164,7 +165,7 @@ class FieldMappingSpec(Model):
     type: MappingType
     sample_students: list[str] = Field(
         default_factory=list,
-        max_length=5,
+        max_length=defaults.MAX_SAMPLE_STUDENTS,
         description="Student Unique IDs of up to five sample students for previews.",
         json_schema_extra={"uniqueItems": True},
     )
