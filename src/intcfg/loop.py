@@ -10,9 +10,9 @@ import asyncio
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from . import audit
 from .apply import Applier, Options, Progress, Result, Reveal, new_state
@@ -20,6 +20,8 @@ from .desired import Address, DesiredObject, DesiredState
 from .diff import Applied, Fingerprint, comparable, diff, managed
 from .errors import ConfigError, StalePlanError, UnsafePlanError
 from .plan import Inputs, Plan, digest_of
+
+T = TypeVar("T")
 
 
 # List requests in flight while reading the live systems: apply's --parallelism default.
@@ -85,10 +87,23 @@ async def read_live(
         for kind in provider.kinds
     ]
     out: dict[Address, Any] = {}
-    for objects in await asyncio.gather(*jobs):
+    for objects in await all_or_none(jobs):
         for o in objects:
             out[Address(o.system, o.district, o.kind, o.name, o.site)] = o
     return out
+
+
+async def all_or_none(jobs: Iterable[Awaitable[T]]) -> list[T]:
+    """Every job's result; on the first failure the others are cancelled and awaited
+    before it is raised, so no request is left running (or never awaited) behind it."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _live_digest(live: Mapping[Address, Any]) -> str:
@@ -196,7 +211,14 @@ def record(
     old = {a: s for a, s in ctx.head.state.items() if a.district in in_scope}
     fresh = new_state(old, results, ctx.desired, ctx.live, fingerprint)
     done = {r.address for r in results}
-    recovered = tuple(a for a in fresh if a not in done and fresh[a] != old.get(a))
+    # State the live systems contradict, without a result of this run: an interrupted run's
+    # writes (or deletes: the address is gone from both sides), recorded now.
+    recovered = tuple(
+        sorted(
+            (a for a in fresh.keys() | old.keys() if a not in done and fresh.get(a) != old.get(a)),
+            key=Address.sort_key,
+        )
+    )
     changed = [r for r in results if r.outcome == "ok"]
     if not changed and fresh == old:
         return AuditOutcome(None, fresh, ())

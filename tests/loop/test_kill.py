@@ -1,0 +1,151 @@
+"""`intcfg apply` killed with SIGKILL against `intcfg sim serve` (with latency, so that it
+dies between its writes, or while it builds its audit commit): the rerun converges, every
+write of the killed run is re-applied or recovered, and the audit branch stays sound."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from loopkit import (
+    AUDIT,
+    FaultProxy,
+    Repo,
+    Sim,
+    assert_clean,
+    assert_live_matches,
+    assert_repository_sound,
+    audit_log,
+    children,
+    git,
+    kill,
+    make_repo,
+    rendered,
+    run,
+    start,
+    wait_for,
+)
+
+# Plumbing intcfg runs while it builds an audit commit in its private index, before it
+# moves the branch (git update-ref).
+AUDIT_PLUMBING = ("read-tree", "update-index", "hash-object", "write-tree", "commit-tree")
+
+
+class Rig(NamedTuple):
+    sim: Sim
+    proxy: FaultProxy  # no faults: it only tells when the server has answered everything
+    repo: Repo
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    sim = Sim(tmp_path / "sim.sqlite3", "--latency-ms", "150")
+    proxy = FaultProxy(sim.url, seed=0)
+    repo = make_repo(tmp_path / "repo")
+    sim.seed(repo)
+    yield Rig(sim, proxy, repo)
+    proxy.close()
+    sim.close()
+
+
+def _no_changes(rig: Rig) -> None:
+    plan = run(rig.repo, "plan", "--detailed-exitcode", "--live", rig.proxy.url)
+    assert (plan.code, plan.out.splitlines()[-1]) == (
+        0,
+        "No changes. The live systems match the configuration.",
+    )
+
+
+@pytest.mark.slow
+def test_an_apply_killed_between_its_writes_is_completed_by_the_rerun(rig: Rig) -> None:
+    sim, proxy, repo = rig
+    proc = start(repo, "apply", "--auto-approve", "--parallelism", "1", "--live", proxy.url)
+    wait_for(lambda: bool(sim.objects()) or proc.poll() is not None, "the first write")
+    killed = kill(proc)
+    proxy.settle()
+    assert_clean(killed, repo, killed=True)
+    assert killed.code == -9
+    written = sim.objects()
+    _, writes = sim.counts()
+    assert writes > 0 and 0 < len(written) < len(rendered(repo)), (writes, sorted(written))
+    assert audit_log(repo) == []
+    assert_repository_sound(repo)  # the lock died with the process
+
+    rerun = run(repo, "apply", "--auto-approve", "--live", proxy.url)
+    assert rerun.code == 0, rerun.out + rerun.err
+    [commit] = audit_log(repo)
+    results = {r["address"]: r for r in commit.record["results"]}
+    assert sorted(results) == sorted(rendered(repo))
+    assert {r["outcome"] for r in results.values()} == {"ok"}
+    for address, o in written.items():
+        # Without a last-applied fingerprint a secret cannot be known to match: the killed
+        # run's objects are written again, which changes nothing (same id, same revision).
+        assert (
+            results[address]["action"],
+            results[address]["liveId"],
+            results[address]["revision"],
+        ) == ("update", o["id"], o["revision"])
+    assert {results[a]["action"] for a in results if a not in written} == {"create"}
+    live = sim.objects()
+    assert {a: live[a]["revision"] for a in written} == {
+        a: o["revision"] for a, o in written.items()
+    }
+    assert_live_matches(repo, live, set())
+    _no_changes(rig)
+    assert_repository_sound(repo)
+
+
+@pytest.mark.slow
+def test_writes_and_deletes_of_an_apply_killed_before_its_audit_commit_are_recovered(
+    rig: Rig,
+) -> None:
+    sim, proxy, repo = rig
+    assert run(repo, "apply", "--auto-approve", "--live", proxy.url).code == 0
+    [first] = audit_log(repo)
+    (repo.root / "districts/lakeside-sd/schedules.yaml").unlink()
+    schedule = repo.root / "districts/riverside-usd/schedule.yaml"
+    schedule.write_text(
+        schedule.read_text(encoding="utf-8").replace('"01:30"', '"02:45"'), encoding="utf-8"
+    )
+    repo.commit("lakeside's schedules go; riverside's moves")
+
+    proc = start(repo, "apply", "--auto-approve", "--prune", "--force", "--live", proxy.url)
+    wait_for(
+        lambda: (
+            any(p in c for c in children(proc) for p in AUDIT_PLUMBING) or proc.poll() is not None
+        ),
+        "the audit commit to start",
+    )
+    killed = kill(proc)
+    proxy.settle()
+    assert killed.code == -9, killed.out + killed.err
+    assert [c.sha for c in audit_log(repo)] == [first.sha]  # the branch never moved
+    live = sim.objects()
+    gone = [
+        f"enroll/lakeside-sd/Schedule/{n}"
+        for n in ("ps-nightly-export", "ps-nightly-students", "ps-sandbox-trial")
+    ]
+    moved = "enroll/riverside-usd/Schedule/aeries-nightly-students"
+    assert [a for a in gone if a in live] == [] and live[moved]["spec"]["time"] == "02:45"
+    assert_repository_sound(repo)
+
+    rerun = run(repo, "apply", "--auto-approve", "--prune", "--force", "--live", proxy.url)
+    assert rerun.code == 0, rerun.out + rerun.err
+    assert "No changes. The live systems match the configuration." in rerun.out
+    [_, second] = audit_log(repo)
+    assert rerun.out.endswith(f"Audit commit {second.sha[:12]} on {AUDIT} (recovered 4)\n")
+    assert (second.record["results"], second.record["recovered"]) == ([], [*gone, moved])
+    assert [a for a in gone if a in second.state] == []
+    assert (second.state[moved]["id"], second.state[moved]["revision"]) == (
+        live[moved]["id"],
+        live[moved]["revision"],
+    )
+    assert "recovered enroll/lakeside-sd/Schedule/ps-nightly-export" in git(
+        repo.root, "log", "-1", "--format=%b", AUDIT
+    )
+    _no_changes(rig)
+    drift = run(repo, "drift", "--live", proxy.url)
+    assert drift.code == 0, drift.out
+    assert_repository_sound(repo)
