@@ -1,0 +1,114 @@
+"""Two `intcfg apply` on one repository never run at the same time: against `intcfg sim
+serve` with latency, the second to arrive either gives up at once (--lock-timeout 0) with
+the lock message, or waits its turn and then plans on the first one's audit commit."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from loopkit import (
+    AUDIT,
+    LOCK_MESSAGE,
+    Repo,
+    Run,
+    Sim,
+    assert_clean,
+    assert_live_matches,
+    assert_repository_sound,
+    audit_log,
+    finish,
+    git,
+    make_repo,
+    rendered,
+    run,
+    start,
+    wait_for,
+)
+
+
+class Rig(NamedTuple):
+    sim: Sim
+    repo: Repo
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    # Slow enough that the first apply still holds the lock when the second one, started
+    # once the first is reading the live systems, has started up and asks for it.
+    sim = Sim(tmp_path / "sim.sqlite3", "--latency-ms", "600")
+    repo = make_repo(tmp_path / "repo")
+    sim.seed(repo)
+    yield Rig(sim, repo)
+    sim.close()
+
+
+def both(rig: Rig, *args: str) -> tuple[Run, Run]:
+    """Start one apply, and a second as soon as the first holds the lock (it is reading
+    the live systems); wait for both."""
+    command = ("apply", "--auto-approve", "--parallelism", "1", "--live", rig.sim.url, *args)
+    seen, _ = rig.sim.counts()
+    first = start(rig.repo, *command)
+    wait_for(
+        lambda: rig.sim.counts()[0] > seen or first.poll() is not None, "the first apply to read"
+    )
+    second: subprocess.Popen[str] = start(rig.repo, *command)
+    return finish(first), finish(second)
+
+
+@pytest.mark.slow
+def test_a_second_apply_gives_up_at_once_while_the_first_holds_the_lock(rig: Rig) -> None:
+    first, second = both(rig, "--lock-timeout", "0")
+    assert_clean(first, rig.repo)
+    assert_clean(second, rig.repo)
+    assert first.code == 0, first.out + first.err
+    assert (second.code, second.out, second.err) == (
+        1,
+        "",
+        f"Error: {LOCK_MESSAGE}; waited 0s (raise --lock-timeout to wait longer)\n",
+    )
+    [commit] = audit_log(rig.repo)
+    assert len(commit.record["results"]) == len(rendered(rig.repo))
+    assert_live_matches(rig.repo, rig.sim.objects(), set())
+    assert_repository_sound(rig.repo)
+
+
+@pytest.mark.slow
+def test_with_a_lock_timeout_the_second_apply_waits_and_plans_on_the_first_ones_commit(
+    rig: Rig,
+) -> None:
+    initial = run(rig.repo, "apply", "--auto-approve", "--live", rig.sim.url)
+    assert initial.code == 0, initial.out + initial.err
+    vendor = rig.repo.root / "districts/riverside-usd/etranscript.yaml"
+    vendor.write_text(
+        vendor.read_text(encoding="utf-8").replace(
+            "displayName: Parchment", "displayName: Parchment 2"
+        )
+    )
+    rig.repo.commit("rename the vendor")
+    source = git(rig.repo.root, "rev-parse", "HEAD").strip()
+
+    first, second = both(rig, "--lock-timeout", "30")
+    assert (first.code, second.code) == (0, 0), first.out + first.err + second.out + second.err
+    assert "ok       update  sis/riverside-usd/ETranscriptVendor/parchment" in first.out
+    # Had the second one planned before the first one's audit commit, it would have seen
+    # the rename as well; it saw nothing to do, so it wrote no commit.
+    assert second.out.splitlines() == [
+        "Plan: 0 to create, 0 to update, 0 to delete, 20 unchanged",
+        "",
+        "No changes. The live systems match the configuration.",
+    ]
+    commits = audit_log(rig.repo)
+    assert len(commits) == 2
+    assert [r["address"] for r in commits[-1].record["results"]] == [
+        "sis/riverside-usd/ETranscriptVendor/parchment"
+    ]
+    trailer = git(
+        rig.repo.root, "log", "-1", "--format=%(trailers:key=Intcfg-Source-Commit,valueonly)", AUDIT
+    )
+    assert trailer.strip() == source
+    assert_live_matches(rig.repo, rig.sim.objects(), set())
+    assert_repository_sound(rig.repo)
