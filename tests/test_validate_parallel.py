@@ -4,19 +4,17 @@ valid, reproducible repositories."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import intcfg.validate as validate_module
 from intcfg.errors import ConfigError
-from intcfg.findings import Finding
-from intcfg.location import Location
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import gen  # noqa: E402 - bench/ is a folder of scripts, not a package
@@ -47,19 +45,6 @@ def replace_first(path: Path, old_prefix: str, new_line: str) -> int:
     lines[number] = new_line + "\n"
     path.write_text("".join(lines), encoding="utf-8")
     return number + 1
-
-
-def _tagged(
-    check: Callable[[str, int], validate_module._Checked],
-) -> Callable[[str, int], validate_module._Checked]:
-    """``check``, adding to each file's findings one naming the process that checked it."""
-
-    def tagged(name: str, max_bytes: int) -> validate_module._Checked:
-        checked = check(name, max_bytes)
-        pid = Finding(Location(name), "TEST-PID", str(os.getpid()), "warning")
-        return checked._replace(findings=[*checked.findings, pid])
-
-    return tagged
 
 
 @pytest.fixture(scope="module")
@@ -138,52 +123,80 @@ def test_findings_of_every_stage_keep_their_file_and_line(
     assert CANARY not in out
 
 
+# Forking is for single-threaded processes, and a pytest worker may hold threads left by
+# other tests: these run validate in a fresh interpreter, with _check_file wrapped.
+PROBE = """
+import json, os, sys, threading
+import intcfg.validate as v
+from intcfg.findings import Finding
+from intcfg.location import Location
+
+mode, parent, check = sys.argv[1], os.getpid(), v._check_file
+
+def tagged(name, max_bytes):
+    if mode == "die" and os.getpid() != parent:
+        open(f"child-died-{os.getpid()}", "w").close()
+        os._exit(7)
+    checked = check(name, max_bytes)
+    pid = Finding(Location(name), "TEST-PID", str(os.getpid()), "warning")
+    return checked._replace(findings=[*checked.findings, pid])
+
+expected = v.validate(processes=1)
+v._check_file = tagged
+release = threading.Event()
+if mode == "thread":
+    threading.Thread(target=release.wait, args=(30,)).start()
+report = v.validate(processes=2)
+release.set()
+print(json.dumps({
+    "parent": str(parent),
+    "pids": sorted({f.message for f in report.findings if f.rule == "TEST-PID"}),
+    "tagged": sorted({f.location.file for f in report.findings if f.rule == "TEST-PID"}),
+    "files": list(report.file_names),
+    "same": report._replace(findings=tuple(f for f in report.findings if f.rule != "TEST-PID"))
+    == expected,
+}))
+"""
+
+
+def probe(repo: Path, mode: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["INTCFG_TODAY"] = gen.TODAY
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, mode],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
 def test_each_worker_checks_its_share_of_the_files(
-    broken_repo: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+    broken_repo: tuple[Path, dict[str, int]],
 ) -> None:
-    repo, _ = broken_repo
-    monkeypatch.setattr(validate_module, "_check_file", _tagged(validate_module._check_file))
-    monkeypatch.chdir(repo)
-    report = validate_module.validate(processes=2)
-    pids = {f.message for f in report.findings if f.rule == "TEST-PID"}
-    assert len(pids) == 2 and str(os.getpid()) in pids
-    tagged_files = {f.location.file for f in report.findings if f.rule == "TEST-PID"}
-    assert tagged_files == set(report.file_names)
+    result = probe(broken_repo[0], "share")
+    assert len(result["pids"]) == 2 and result["parent"] in result["pids"]
+    files = sorted(str(f.relative_to(broken_repo[0])) for f in broken_repo[0].rglob("*/*/*.yaml"))
+    assert result["tagged"] == sorted(result["files"]) == files
+    assert result["same"]
 
 
-def test_a_process_with_threads_does_not_fork(
-    broken_repo: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    repo, _ = broken_repo
-    monkeypatch.setattr(validate_module, "_check_file", _tagged(validate_module._check_file))
-    monkeypatch.chdir(repo)
-    release = threading.Event()
-    other = threading.Thread(target=release.wait, args=(30,))
-    other.start()
-    try:
-        report = validate_module.validate(processes=2)
-    finally:
-        release.set()
-        other.join()
-    assert {f.message for f in report.findings if f.rule == "TEST-PID"} == {str(os.getpid())}
+def test_a_process_with_threads_does_not_fork(broken_repo: tuple[Path, dict[str, int]]) -> None:
+    result = probe(broken_repo[0], "thread")
+    assert result["pids"] == [result["parent"]]
+    assert result["same"]
 
 
-def test_a_worker_that_dies_has_its_share_checked_by_the_parent(
-    broken_repo: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    repo, _ = broken_repo
-    monkeypatch.chdir(repo)
-    expected = validate_module.validate(processes=1)
-    parent = os.getpid()
-    check = validate_module._check_file
-
-    def dies_in_a_child(name: str, max_bytes: int) -> validate_module._Checked:
-        if os.getpid() != parent:
-            os._exit(7)
-        return check(name, max_bytes)
-
-    monkeypatch.setattr(validate_module, "_check_file", dies_in_a_child)
-    assert validate_module.validate(processes=2) == expected
+def test_a_worker_that_dies_has_its_share_checked_by_the_parent(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    gen.generate(repo, 30, seed=4)
+    result = probe(repo, "die")
+    assert len(list(repo.glob("child-died-*"))) == 1
+    assert result["pids"] == [result["parent"]]
+    assert result["same"]
 
 
 def test_small_repositories_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
