@@ -356,3 +356,36 @@ def release_lease(root: Path, lease: Lease, remote: str = "origin") -> None:
 def has_remote(root: Path, remote: str = "origin") -> bool:
     with contextlib.closing(_repo(root)) as repo:
         return remote in [r.name for r in repo.remotes]
+
+
+def newer_source(root: Path, branch: str, source: str | None) -> str | None:
+    """The source commit of the last audit record when it descends from ``source``.
+
+    Merge jobs of successive commits may run out of order; the older one must not undo
+    what the newer one applied.
+    """
+    if source is None:
+        return None
+    with contextlib.closing(_repo(root)) as repo:
+        try:
+            last = repo.git.log("-1", "--format=%(trailers:key=Intcfg-Source-Commit,valueonly)", f"refs/heads/{branch}").strip()
+        except git.GitCommandError:
+            return None
+        if not last or last == source or not re.fullmatch(r"[0-9a-f]{40}", last):
+            return None
+        if not _has_commit(repo, last) and "origin" in [r.name for r in repo.remotes]:
+            with contextlib.suppress(git.GitCommandError):  # the newer commit may not be here yet
+                repo.git.fetch("origin")
+        try:
+            repo.git.merge_base("--is-ancestor", source, last)
+        except git.GitCommandError:
+            return None  # not an ancestor, or the commit is unknown here
+        return last
+
+
+def _has_commit(repo: git.Repo, sha: str) -> bool:
+    try:
+        repo.git.cat_file("-e", f"{sha}^{{commit}}")
+    except git.GitCommandError:
+        return False
+    return True

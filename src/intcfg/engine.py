@@ -244,6 +244,10 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
     repository = load_repository(start)
     root, branch = repository.root, repository.settings.audit_branch
     with audit.lock(root, request.lock_timeout), _lease(root, request):
+        newer = audit.newer_source(root, branch, _source_commit(root)) if request.push else None
+        if newer is not None:
+            echo(f"A newer commit ({newer[:12]}) has already been reconciled; nothing to do for this one.")
+            return ApplyOutcome([], None)
         saved = from_json(request.plan_file.read_text(encoding="utf-8"), str(request.plan_file)) if request.plan_file else None
         districts = saved.inputs.districts if saved else request.districts
         shard = saved.inputs.shard if saved else request.shard
