@@ -23,6 +23,7 @@ from .base import (
     LiveObject,
     TestOutcome,
     live_object,
+    off_contract,
     test_outcome,
 )
 
@@ -71,6 +72,12 @@ class AdminProvider:
     def _fail(self, response: httpx.Response) -> None:
         http.raise_for_status(response, self.system)
 
+    def _object(self, response: httpx.Response) -> dict[str, Any]:
+        body = http.json_body(response, self.system)
+        if not isinstance(body, dict):
+            raise off_contract(self.system, f"{http.json_type(body)} where an object belongs")
+        return body
+
     # -- the Protocol ------------------------------------------------------------------------
 
     async def list(self, district: str, kind: str) -> list[LiveObject]:
@@ -91,7 +98,7 @@ class AdminProvider:
         if response.status_code == 404 and _code(response) == "not_found":
             return None
         self._fail(response)
-        return live_object(self.system, http.json_body(response, self.system))
+        return live_object(self.system, self._object(response))
 
     async def put(
         self,
@@ -113,7 +120,7 @@ class AdminProvider:
             json={"spec": spec, "managedBy": self.managed_by},
         )
         self._fail(response)
-        return live_object(self.system, http.json_body(response, self.system))
+        return live_object(self.system, self._object(response))
 
     async def delete(
         self,
@@ -146,7 +153,9 @@ class AdminProvider:
         # Each item is an upsert or a delete by natural key: the whole batch is safe to retry.
         response = await self._send("POST", f"{self.base()}/batch", json=body, retry=True)
         self._fail(response)
-        items = http.json_body(response, self.system).get("results", [])
+        items = self._object(response).get("results", [])
+        if not isinstance(items, builtins.list) or not all(isinstance(i, dict) for i in items):
+            raise off_contract(self.system, "batch results that are not a list of objects")
         if len(items) != len(ops):
             raise ProviderError(
                 f"{self.system}: the batch answered {len(items)} results for {len(ops)} operations",
@@ -160,8 +169,11 @@ class AdminProvider:
     def _result(self, op: BatchOp, item: dict[str, Any]) -> BatchResult:
         error = item.get("error") or {}
         obj = live_object(self.system, item["object"]) if item.get("object") else None
-        message = scrub(str(error["message"])) if error.get("message") else None
-        return BatchResult(op, int(item["status"]), obj, message, error.get("code"))
+        try:
+            message = scrub(str(error["message"])) if error.get("message") else None
+            return BatchResult(op, int(item["status"]), obj, message, error.get("code"))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise off_contract(self.system, "a batch result without a valid status or error") from None
 
     async def test(
         self, district: str, kind: str, name: str, site: str | None = None
@@ -171,7 +183,10 @@ class AdminProvider:
             "POST", f"{self.path(district, kind, name)}/test", params=self._site(site), retry=True
         )
         self._fail(response)
-        return test_outcome(http.json_body(response, self.system))
+        try:
+            return test_outcome(self._object(response))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise off_contract(self.system, "a test outcome without ok, message and checks") from None
 
     # -- beyond the Protocol -----------------------------------------------------------------------
 
@@ -179,12 +194,12 @@ class AdminProvider:
         """The live system's answer to the token: its name and the districts it knows."""
         response = await self._send("GET", f"{self.base()}/status")
         self._fail(response)
-        return dict(http.json_body(response, self.system))
+        return self._object(response)
 
     async def district(self, district: str) -> dict[str, Any]:
         response = await self._send("GET", f"{self.base()}/districts/{quote_part(district)}")
         self._fail(response)
-        return dict(http.json_body(response, self.system))
+        return self._object(response)
 
 
 def _code(response: httpx.Response) -> str | None:

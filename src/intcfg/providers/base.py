@@ -11,6 +11,8 @@ import builtins
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple, Protocol
 
+from ..errors import ProviderError
+
 # Which live system holds each config kind; District and SiteOverride are config-only
 # (sites reference schools the live systems know; overrides become per-site portal objects).
 SYSTEM_OF_KIND: dict[str, str] = {
@@ -150,21 +152,36 @@ class Provider(Protocol):
     ) -> TestOutcome: ...
 
 
-def live_object(system: str, data: Mapping[str, Any]) -> LiveObject:
-    """A LiveObject from the contract's JSON object."""
-    return LiveObject(
+def off_contract(system: str, what: str) -> ProviderError:
+    """An answer of a live system that does not follow the admin contract. It shows no
+    value of the answer: a live system may echo what intcfg sent."""
+    return ProviderError(
+        f"{system}: the live system's answer does not follow the admin contract ({what}); "
+        "check that the live URL names an intcfg admin API",
         system=system,
-        district=str(data["district"]),
-        kind=str(data["kind"]),
-        name=str(data["name"]),
-        site=data.get("site"),
-        id=str(data["id"]),
-        revision=int(data["revision"]),
-        managed_by=data.get("managedBy"),
-        spec=dict(data.get("spec") or {}),
-        updated_at=str(data.get("updatedAt") or ""),
-        secrets_set_at=dict(data.get("secretsSetAt") or {}),
     )
+
+
+def live_object(system: str, data: Mapping[str, Any]) -> LiveObject:
+    """A LiveObject from the contract's JSON object; ProviderError when it is malformed."""
+    try:
+        spec, secrets_set_at = data.get("spec") or {}, data.get("secretsSetAt") or {}
+        return LiveObject(
+            system=system,
+            district=str(data["district"]),
+            kind=str(data["kind"]),
+            name=str(data["name"]),
+            site=data.get("site"),
+            id=str(data["id"]),
+            revision=int(data["revision"]),
+            managed_by=data.get("managedBy"),
+            spec=dict(spec),
+            updated_at=str(data.get("updatedAt") or ""),
+            secrets_set_at=dict(secrets_set_at),
+        )
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+        what = f"an object without {e.args[0]!r}" if isinstance(e, KeyError) else "a malformed object"
+        raise off_contract(system, what) from None
 
 
 def test_outcome(data: Mapping[str, Any]) -> TestOutcome:

@@ -241,6 +241,12 @@ def json_body(response: httpx.Response, system: str) -> Any:
         ) from e
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a value's type, for messages that must not show the value."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
 async def paginate(
     client: httpx.AsyncClient,
     url: str,
@@ -252,19 +258,43 @@ async def paginate(
     """Every item of a paginated list: ``{"items": [...], "next": cursor | null}``."""
     items: list[dict[str, Any]] = []
     query = dict(params or {})
+    cursors: set[str] = set()
     for _ in range(max_pages):
         response = raise_for_status(
             await send(client, "GET", url, system=system, params=query), system
         )
         page = json_body(response, system)
+        problem = _page_problem(page, cursors)
+        if problem:
+            raise ProviderError(
+                f"{system}: GET {_shown_url(response.request.url)}: the list does not follow the "
+                f"admin contract ({problem})",
+                system=system, method="GET", url=_shown_url(response.request.url),
+            )
         items.extend(page.get("items", []))
         cursor = page.get("next")
         if not cursor:
             return items
+        cursors.add(cursor)
         query = {**query, "cursor": cursor}
     raise ProviderError(
         f"{system}: GET {url}: more than {max_pages} pages", system=system, method="GET", url=url
     )
+
+
+def _page_problem(page: Any, cursors: set[str]) -> str:
+    if not isinstance(page, dict):
+        return f"{json_type(page)} where a page object belongs"
+    found = page.get("items", [])
+    if not isinstance(found, list) or not all(isinstance(i, dict) for i in found):
+        return "items is not an array of objects"
+    cursor = page.get("next")
+    if cursor is not None and not isinstance(cursor, str):
+        return f"next is {json_type(cursor)}, not a cursor string"
+    if cursor in cursors:
+        # A live system that hands out a cursor again would keep intcfg reading forever.
+        return "a cursor came back a second time"
+    return ""
 
 
 def join_url(base: str, path: str) -> str:
@@ -292,6 +322,7 @@ __all__ = [
     "is_loopback",
     "join_url",
     "json_body",
+    "json_type",
     "paginate",
     "raise_for_status",
     "retry_after",
