@@ -64,6 +64,7 @@ _RULES = [
     Rule("INTCFG-W220", "warning", "A schedule on a sandbox connection runs once and then turns itself off."),
     Rule("INTCFG-E221", "error", "A rotation policy warns after it expires (warnDays must be less than maxDays)."),
     Rule("INTCFG-E222", "error", "The settings file intcfg.yaml is invalid."),
+    Rule("INTCFG-E223", "error", "A Match Codes target is not a code of the enrollment system's Field Codes cached in field-codes/DISTRICT/."),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

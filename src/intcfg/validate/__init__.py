@@ -122,7 +122,7 @@ def _validate(paths: list[Path] | None, cwd: Path | None, processes: int | None)
             docs.append(doc)
             if passed:
                 valid.append(doc)
-    findings.extend(rules.run(settings, valid, docs))
+    findings.extend(rules.run(settings, valid, docs, str(root) if root else None))
     if wanted is not None:
         shown = {_display(p, here) for p in wanted}
         findings = [f for f in findings if f.location.file in shown]

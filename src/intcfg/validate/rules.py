@@ -648,6 +648,42 @@ def today() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def run(settings: RepoSettings, valid: list[Document], all_docs: list[Document]) -> list[Finding]:
+def run(settings: RepoSettings, valid: list[Document], all_docs: list[Document], root: str | None = None) -> list[Finding]:
     graph = Graph(settings, valid, all_docs, today())
-    return [f for rule in RULES for f in rule(graph)]
+    found = [f for rule in RULES for f in rule(graph)]
+    return found + list(field_codes(graph, root)) if root else found
+
+
+def _cached_codes(folder: str) -> dict[str, frozenset[str]]:
+    """KIND -> codes of the Field Codes cache (field-codes/DISTRICT/KIND.csv)."""
+    import csv
+
+    out: dict[str, frozenset[str]] = {}
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".csv"):
+            try:
+                with open(os.path.join(folder, name), newline="", encoding="utf-8") as fh:
+                    out[name[:-4]] = frozenset(r["code"] for r in csv.DictReader(fh) if r.get("code"))
+            except (OSError, UnicodeDecodeError, csv.Error, KeyError):
+                continue  # an unreadable cache checks nothing; `intcfg field-codes` rewrites it
+    return out
+
+
+def field_codes(g: Graph, root: str) -> Iterator[Finding]:
+    """Match-code targets must be codes of the enrollment system, when its Field Codes are
+    cached in the repository (`intcfg field-codes`); offline, no cache means no check."""
+    for doc in g.by_kind["FieldMapping"]:
+        folder = os.path.join(root, "field-codes", _district(doc))
+        if not os.path.isdir(folder):
+            continue
+        from ..transform.codes import check_codes
+
+        for unknown in check_codes(doc.data["spec"]["fields"], _cached_codes(folder)):
+            hint = f"; did you mean {unknown.suggestion!r}?" if getattr(unknown, "suggestion", None) else ""
+            yield _at(
+                doc,
+                ("spec", "fields", *unknown.path),
+                "INTCFG-E223",
+                f"{unknown.target}: {unknown.code!r} is not a code of the enrollment system's "
+                f"{unknown.code_set} (field-codes/{_district(doc)}/{unknown.code_set}.csv){hint}",
+            )
