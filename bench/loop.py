@@ -13,6 +13,10 @@ request counters (GET /_sim/stats) before and after each:
 - `intcfg apply --auto-approve --force`,
 - `intcfg plan` again (nothing to change).
 
+With ``--clients`` it also times the reads of a plan alone, in this process, through
+httpx's own connection pool and through the aiohttp transport intcfg uses, at 8 and 32
+requests in flight (the measurement behind the transport).
+
 Each row shows the wall time, the requests the command made (lists / batches / others),
 the latency bound (requests x latency / requests in flight), the ratio of the wall time to
 it, and the command's peak memory (ru_maxrss of that child, from wait4). The commands'
@@ -172,7 +176,6 @@ def point_at(root: Path, url: str) -> None:
 
 def seed(sim: Sim, root: Path) -> int:
     """Teach the simulator the districts and schools of the repository, as a real system knows them."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from intcfg.loader import load_file
     from intcfg.sim.fromconfig import seed_from_config
 
@@ -229,7 +232,7 @@ def expect(done: Done, code: int, first_line: str, what: str) -> str:
 # -- one size -----------------------------------------------------------------------------------------
 
 
-def run_size(size: int, latency_ms: int, parallelism: int, tmp: Path) -> list[Row]:
+def run_size(size: int, latency_ms: int, parallelism: int, tmp: Path, clients: bool) -> list[Row]:
     root = tmp / f"repo-{size}"
     secrets = make_repo(root, size)
     env = environment(secrets)
@@ -242,7 +245,7 @@ def run_size(size: int, latency_ms: int, parallelism: int, tmp: Path) -> list[Ro
             ("apply", ["apply", "--auto-approve", "--force", "--parallelism", str(parallelism)], 0, f"Plan: {size} to create", parallelism),
             ("plan (no changes)", ["plan", "--detailed-exitcode"], 0, f"Plan: 0 to create, 0 to update, 0 to delete, {size} unchanged", READS_IN_FLIGHT),
         )
-        rows = []
+        rows: list[Row] = []
         for name, args, code, first, in_flight in steps:
             before = sim.counts()
             done = timed([INTCFG, *args], root, env)
@@ -251,9 +254,56 @@ def run_size(size: int, latency_ms: int, parallelism: int, tmp: Path) -> list[Ro
             summary = expect(done, code, first, f"{size}: intcfg {' '.join(args)}")
             check_requests(name, counts, size, districts, done.out)
             rows.append(Row(size, name, done.wall, counts, in_flight, latency_ms, done.rss_mb, summary))
+        if clients:
+            rows += client_rows(sim, root, size, latency_ms)
         return rows
     finally:
         sim.close()
+
+
+# -- the HTTP client ---------------------------------------------------------------------------------
+
+
+def client_rows(sim: Sim, root: Path, size: int, latency_ms: int) -> list[Row]:
+    """The reads of a plan alone (every list page of every district and kind), in this
+    process, through httpx's own pool and through the aiohttp transport intcfg uses, at
+    8 and 32 requests in flight: the measurement behind the choice of transport."""
+    import asyncio
+
+    districts = sorted(p.name for p in (root / "districts").iterdir())
+    rows = []
+    for transport in ("httpx pool", "aiohttp"):
+        for in_flight in (8, 32):
+            before = sim.counts()
+            started = time.perf_counter()
+            asyncio.run(_read_all(sim.url, districts, transport, in_flight))
+            wall = time.perf_counter() - started
+            counts = Counts(*(b - a for a, b in zip(before, sim.counts(), strict=True)))
+            rows.append(Row(size, f"reads only, {transport}", wall, counts, in_flight, latency_ms, 0.0, ""))
+    return rows
+
+
+async def _read_all(url: str, districts: list[str], transport: str, in_flight: int) -> None:
+    import httpx
+
+    from intcfg import loop
+    from intcfg.providers import http
+    from intcfg.providers.aio import AioTransport
+    from intcfg.providers.registry import PROVIDERS
+    from intcfg.secrets import Secret
+
+    def network() -> httpx.AsyncBaseTransport:
+        limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+        if transport == "aiohttp":
+            return AioTransport(verify=False, connections=in_flight)
+        return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+
+    clients = {system: http.build_client(url + "/", token=Secret(TOKEN), transport=network()) for system in PROVIDERS}
+    try:
+        await loop.read_live({s: PROVIDERS[s](c) for s, c in clients.items()}, districts, in_flight)
+    finally:
+        for client in clients.values():
+            await client.aclose()
 
 
 def check_requests(name: str, counts: Counts, size: int, districts: int, out: str) -> None:
@@ -283,7 +333,7 @@ def table(rows: list[Row]) -> list[str]:
     for r in rows:
         lines.append(
             f"| {r.size:,} | {r.command} | {r.wall:.2f} | {r.counts.total:,} ({r.counts.lists:,} + {r.counts.batches:,}) "
-            f"| {r.in_flight} | {r.bound:.2f} | {r.ratio:.2f} | {r.rss_mb:.0f} |"
+            f"| {r.in_flight} | {r.bound:.2f} | {r.ratio:.2f} | {f'{r.rss_mb:.0f}' if r.rss_mb else ''} |"
         )
     return lines
 
@@ -295,6 +345,7 @@ def floor(size: int, tmp: Path, env: dict[str, str]) -> str:
 
 
 def verdict(rows: list[Row]) -> list[str]:
+    rows = [r for r in rows if not r.command.startswith("reads only")]
     big = [r for r in rows if r.size == max(SIZES)]
     missed = [f"ratio {r.ratio:.2f} > {GOAL_RATIO} ({r.command})" for r in big if r.ratio > GOAL_RATIO]
     missed += [f"peak {r.rss_mb:.0f} MB >= {GOAL_RSS_MB} MB ({r.size:,}, {r.command})" for r in rows if r.rss_mb >= GOAL_RSS_MB]
@@ -313,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), choices=SIZES, metavar="N")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--parallelism", type=int, default=8, help="apply --parallelism (batch requests in flight)")
+    parser.add_argument("--clients", action="store_true", help="also time the reads alone through httpx's pool and aiohttp")
     args = parser.parse_args(argv)
     print(f"intcfg plan/apply against intcfg sim serve --latency-ms {args.latency_ms}; Python {platform.python_version()}")
     print(load())
@@ -321,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="intcfg-bench-loop-") as name:
         tmp = Path(name)
         for size in args.sizes:
-            done = run_size(size, args.latency_ms, args.parallelism, tmp)
+            done = run_size(size, args.latency_ms, args.parallelism, tmp, args.clients)
             floors.append(floor(size, tmp, environment({})))
             shutil.rmtree(tmp / f"repo-{size}", ignore_errors=True)
             print("\n".join([*table(done)[2:], floors[-1]]), flush=True)
