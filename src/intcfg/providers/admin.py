@@ -170,7 +170,7 @@ class AdminProvider:
         error = item.get("error") or {}
         obj = live_object(self.system, item["object"]) if item.get("object") else None
         try:
-            message = scrub(str(error["message"])) if error.get("message") else None
+            message = http.printable(scrub(str(error["message"]))) if error.get("message") else None
             return BatchResult(op, int(item["status"]), obj, message, error.get("code"))
         except (AttributeError, KeyError, TypeError, ValueError):
             raise off_contract(self.system, "a batch result without a valid status or error") from None

@@ -185,7 +185,10 @@ def live_object(system: str, data: Mapping[str, Any]) -> LiveObject:
 
 
 def test_outcome(data: Mapping[str, Any]) -> TestOutcome:
+    from .http import printable
+
     checks = tuple(
-        Check(str(c["name"]), bool(c["ok"]), str(c["message"])) for c in data.get("checks") or ()
+        Check(printable(str(c["name"])), bool(c["ok"]), printable(str(c["message"])))
+        for c in data.get("checks") or ()
     )
-    return TestOutcome(bool(data["ok"]), str(data["message"]), data.get("code"), checks)
+    return TestOutcome(bool(data["ok"]), printable(str(data["message"])), data.get("code"), checks)

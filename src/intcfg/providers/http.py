@@ -19,6 +19,7 @@ that catches httpx exceptions for the providers and vendor clients.
 from __future__ import annotations
 
 import ipaddress
+import re
 import urllib.parse
 from collections.abc import Generator
 from typing import Any
@@ -207,8 +208,18 @@ def error_message(response: httpx.Response, limit: int = 300) -> str:
         )
     if not isinstance(message, str) or not message:
         return response.reason_phrase or str(response.status_code)
-    text = scrub(message)
+    text = printable(scrub(message))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def printable(text: str) -> str:
+    """Text from a live system as one plain line: its line breaks and control characters
+    become spaces, so it cannot forge lines of intcfg's output (a CI log reads
+    ``::error ...`` at the start of a line as a workflow command) or move the cursor."""
+    return _CONTROL.sub(" ", text)
 
 
 def raise_for_status(response: httpx.Response, system: str) -> httpx.Response:
@@ -324,6 +335,7 @@ __all__ = [
     "json_body",
     "json_type",
     "paginate",
+    "printable",
     "raise_for_status",
     "retry_after",
     "send",
