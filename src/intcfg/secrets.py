@@ -17,6 +17,7 @@ or a random per-repository key in ``.intcfg/fingerprint.key`` (ignored by git).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -106,21 +107,32 @@ class Scrubber:
     def __init__(self) -> None:
         self._values: set[str] = set()
         self._lock = threading.Lock()
-        self._ordered: tuple[str, ...] = ()
+        self._forms: set[str] = set()
+        # Sorted when next needed: sorting on every add made registering a state's
+        # thousands of secrets quadratic (11 s for 5,700).
+        self._ordered: tuple[str, ...] | None = ()
 
     def add(self, value: str) -> None:
         if len(value) < MIN_SCRUB_LENGTH or value in self._values:
             return
         forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
+        # JSON as Python writes it and as HTTP clients send it (non-ASCII kept), and base64:
+        # live systems echo request bodies and headers back in their error messages.
         forms.add(json.dumps(value)[1:-1])
+        forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+        forms.add(base64.b64encode(value.encode("utf-8")).decode("ascii"))
         with self._lock:
             self._values.add(value)
-            merged = set(self._ordered) | {f for f in forms if f}
-            # Longest first, so a value that contains another is replaced whole.
-            self._ordered = tuple(sorted(merged, key=len, reverse=True))
+            self._forms |= {f for f in forms if f}
+            self._ordered = None
 
     def scrub(self, text: str) -> str:
-        for value in self._ordered:
+        ordered = self._ordered
+        if ordered is None:
+            with self._lock:
+                # Longest first, so a value that contains another is replaced whole.
+                ordered = self._ordered = tuple(sorted(self._forms, key=len, reverse=True))
+        for value in ordered:
             if value in text:
                 text = text.replace(value, MASK)
         return text

@@ -18,6 +18,7 @@ that catches httpx exceptions for the providers and vendor clients.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import re
 import urllib.parse
@@ -27,7 +28,7 @@ from typing import Any
 import httpx
 
 from ..errors import ProviderError
-from ..secrets import Secret, scrub
+from ..secrets import Secret, register, scrub
 from .retry import (
     ATTEMPTS,
     DEFAULT_POLICY,
@@ -128,9 +129,23 @@ async def send(
     batch of upserts); ``retry=False`` turns retries on 5xx off for an idempotent one.
     """
     auth = kw.pop("auth", httpx.USE_CLIENT_DEFAULT)
+    if isinstance(auth, tuple) and len(auth) == 2:
+        # Basic auth sends base64("id:secret"); a live system may echo the header back.
+        user, password = (str(part).encode("utf-8") for part in auth)
+        register(base64.b64encode(user + b":" + password).decode("ascii"))
     if retry is not None:
         kw["extensions"] = {**kw.get("extensions", {}), RETRY: retry}
-    request = client.build_request(method, url, **kw)
+    try:
+        request = client.build_request(method, url, **kw)
+    except UnicodeEncodeError:
+        raise ProviderError(
+            f"{system}: {method} {scrub(url)}: a header would hold characters outside ASCII, which "
+            "HTTP does not carry (a credential sent in a header, such as a certificate or a token, "
+            "must be ASCII): check the value (it is not shown)",
+            system=system,
+            method=method,
+            url=scrub(url),
+        ) from None
     for _ in range(MAX_REDIRECTS + 1):
         response = await _send_once(client, request, system, auth)
         if not response.is_redirect:
