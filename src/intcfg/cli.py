@@ -26,6 +26,11 @@ class IntcfgGroup(click.Group):
         try:
             return super().invoke(ctx)
         except IntcfgError as e:
+            report = getattr(e, "report", None)
+            if report is not None:  # an invalid configuration: show what validate found
+                from .render.findings import text
+
+                click.echo(text(report), err=True, nl=False)
             click.secho(f"Error: {e}", fg="red", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:

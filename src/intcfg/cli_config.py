@@ -7,14 +7,6 @@ from pathlib import Path
 import click
 
 
-def _echo_invalid(e: object) -> None:
-    from .engine import InvalidConfig
-    from .render.findings import text
-
-    if isinstance(e, InvalidConfig):
-        click.echo(text(e.report), err=True, nl=False)
-
-
 @click.command()
 @click.option("--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable).")
 @click.option("--site", metavar="ID", help="What applies to this site: its overrides, connections, mappings.")
@@ -39,14 +31,10 @@ def render(districts: tuple[str, ...], site: str | None, fmt: str, repo: Path | 
       intcfg render --district riverside-usd
       intcfg render --district riverside-usd --site river-charter --format json
     """
-    from .engine import InvalidConfig, load_repository
+    from .engine import load_repository
     from .render.config import RENDERERS, select
 
-    try:
-        repository = load_repository(repo)
-    except InvalidConfig as e:
-        _echo_invalid(e)
-        raise
+    repository = load_repository(repo)
     state = repository.desired()
     unknown = [d for d in districts if d not in state.districts]
     if unknown:

@@ -11,15 +11,10 @@ import click
 
 
 def _load(repo: Path | None) -> Any:
-    from .engine import InvalidConfig, load_repository
+    from .engine import load_repository
     from .expiries import EXPIRED_RULE
-    from .render.findings import text
 
-    try:
-        return load_repository(repo, tolerate=frozenset({EXPIRED_RULE}))
-    except InvalidConfig as e:
-        click.echo(text(e.report), err=True, nl=False)
-        raise
+    return load_repository(repo, tolerate=frozenset({EXPIRED_RULE}))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

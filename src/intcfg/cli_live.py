@@ -43,15 +43,9 @@ def test_command(districts: tuple[str, ...], fmt: str, live: str | None, repo: P
     Exit status: 0 all valid (expiring-soon warnings allowed), 1 any failed.
     """
     from .credtest import execute
-    from .engine import InvalidConfig
     from .render.credtest import RENDERERS
-    from .render.findings import text
 
-    try:
-        report = execute(repo, districts, live)
-    except InvalidConfig as e:
-        click.echo(text(e.report), err=True, nl=False)
-        raise
+    report = execute(repo, districts, live)
     colour = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     click.echo(RENDERERS[fmt](report, colour=colour), nl=False)
     sys.exit(0 if report.ok else 1)

@@ -42,8 +42,14 @@ def test_a_preview_checks_mapped_codes_against_the_cache(sim: Sim, tmp_path: Pat
     before = intcfg(repo, "preview", "aeries-import-student", "--student", "100234", "--format", "json")
     assert before.returncode == 0  # without the cache, any code goes
     assert intcfg(repo, "field-codes", "--kind", "genders").returncode == 0
+    # With the cache in the repository, validate catches the code offline (INTCFG-E223),
+    # so neither a preview nor a plan runs on the mistake.
+    checked = intcfg(repo, "validate", "--quiet")
+    assert checked.returncode == 1
+    assert (
+        "districts/riverside-usd/sync.yaml:58:29: error INTCFG-E223 students.gender: 'Woman' is not a code "
+        "of the enrollment system's genders (field-codes/riverside-usd/genders.csv)"
+    ) in checked.stdout
     after = intcfg(repo, "preview", "aeries-import-student", "--student", "100234", "--format", "json")
     assert after.returncode == 1
-    gender = json.loads(after.stdout)["students"][0]["fields"]["students.gender"]
-    assert gender["mappedValue"] is None
-    assert "'Woman'" in gender["error"] and "genders" in gender["error"]
+    assert "INTCFG-E223" in after.stderr and after.stdout == ""
