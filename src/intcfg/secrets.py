@@ -17,6 +17,7 @@ or a random per-repository key in ``.intcfg/fingerprint.key`` (ignored by git).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -115,7 +116,11 @@ class Scrubber:
         if len(value) < MIN_SCRUB_LENGTH or value in self._values:
             return
         forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
+        # JSON as Python writes it and as HTTP clients send it (non-ASCII kept), and base64:
+        # live systems echo request bodies and headers back in their error messages.
         forms.add(json.dumps(value)[1:-1])
+        forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+        forms.add(base64.b64encode(value.encode("utf-8")).decode("ascii"))
         with self._lock:
             self._values.add(value)
             self._forms |= {f for f in forms if f}
