@@ -85,7 +85,7 @@ def plan(
 @click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_common
 @click.option("--prune", is_flag=True, help="Delete managed objects the repository no longer declares.")
-@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Changes in flight at once.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Batch requests in flight at once (a batch holds up to 100 changes for one live system).")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required without a terminal).")
 @click.option("--force", is_flag=True, help="Apply a plan above the safety thresholds.")
 @click.option("--lock-timeout", type=click.FloatRange(0), default=60.0, show_default=True, help="Seconds to wait for another apply.")
