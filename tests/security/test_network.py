@@ -219,3 +219,27 @@ def test_a_vendor_answering_nonsense_fails_its_test_clearly(
     line = next(row for row in done.stdout.splitlines() if "sync connection 'powerschool':" in row)
     assert line.startswith("FAILED  lakeside-sd: sync connection 'powerschool': Connection failed (token)"), done.stdout
     assert re.search(part, done.stdout), done.stdout
+
+
+def test_connections_the_simulator_drops_are_retried(tmp_path: Path, cli: Callable[..., Ran]) -> None:
+    from livekit import ADMIN_TOKEN as SIM_TOKEN
+    from livekit import start_sim, stop_sim
+
+    from intcfg.sim.pointing import point_repository
+
+    sim = start_sim(tmp_path / "sim.sqlite3")
+    try:
+        sim.call("POST", "/_sim/faults", json={"dropRate": 1.0})
+        with sim.client() as client, pytest.raises(httpx.RemoteProtocolError):
+            client.get("/sis/admin/v1/status")
+        sim.call("POST", "/_sim/faults", json={"dropRate": 0.3, "seed": 11})
+        repo = example_copy(tmp_path / "repo")
+        sim.call("POST", "/_sim/seed", json=point_repository(repo, sim.url, lambda name: f"canary-{name.lower()}-4d2b"))
+        commit_all(repo)
+        done = cli(repo, "plan", "--no-secrets", INTCFG_ADMIN_TOKEN=SIM_TOKEN)
+        assert (done.returncode, done.stderr) == (0, ""), done
+        assert done.stdout.startswith("Plan: 20 to create")
+        assert sim.call("GET", "/_sim/stats")["injected"]["drop"] >= 2
+    finally:
+        log = stop_sim(sim)
+    assert log == ""  # uvicorn's note on each unfinished response is filtered out

@@ -183,17 +183,17 @@ def test_faults_are_injected_reproducibly_and_changed_at_run_time(seeded: SimCli
     [
         (
             {"errorRate": 1.5},
-            "error, rate-limit and timeout rates are between 0 and 1, and add up to at most 1",
+            "error, rate-limit, timeout and drop rates are between 0 and 1, and add up to at most 1",
         ),
         (
             {"errorRate": 0.6, "rateLimitRate": 0.6},
-            "error, rate-limit and timeout rates are between 0 and 1, and add up to at most 1",
+            "error, rate-limit, timeout and drop rates are between 0 and 1, and add up to at most 1",
         ),
         ({"latencyMs": "fast"}, "latencyMs must be an integer"),
         (
             {"bogus": 1},
             "unknown fault setting 'bogus' (known: latencyMs, errorRate, rateLimitRate, "
-            "timeoutRate, timeoutSeconds, retryAfter, seed)",
+            "timeoutRate, timeoutSeconds, retryAfter, seed, dropRate)",
         ),
     ],
 )

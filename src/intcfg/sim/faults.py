@@ -1,8 +1,9 @@
 """Fault injection and request counters: an ASGI middleware around the whole simulator.
 
 Every request outside ``/_sim/`` may be delayed (latency), answered with an injected
-500/502/503, a 429 with Retry-After, or held until the client gives up (timeout), at
-the configured rates. An injected fault happens before the request reaches its route,
+500/502/503, a 429 with Retry-After, held until the client gives up (timeout), or
+dropped (the connection closes after the response's headers, before its body), at the
+configured rates. An injected fault happens before the request reaches its route,
 so the simulated system never half-applies a faulted request. With a seed the sequence
 of faults is reproducible. ``/_sim/stats`` reports every response by route and status.
 """
@@ -10,6 +11,7 @@ of faults is reproducible. ``/_sim/stats`` reports every response by route and s
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 from collections import Counter
@@ -33,12 +35,13 @@ class Faults:
     timeout_s: float = 30.0
     retry_after: int = 1
     seed: int | None = None
+    drop_rate: float = 0.0
 
     def validate(self) -> None:
-        rates = (self.error_rate, self.rate_limit_rate, self.timeout_rate)
+        rates = (self.error_rate, self.rate_limit_rate, self.timeout_rate, self.drop_rate)
         if any(not 0.0 <= r <= 1.0 for r in rates) or sum(rates) > 1.0:
             raise ValueError(
-                "error, rate-limit and timeout rates are between 0 and 1, and add up to at most 1"
+                "error, rate-limit, timeout and drop rates are between 0 and 1, and add up to at most 1"
             )
         if self.latency_ms < 0 or self.timeout_s < 0 or self.retry_after < 0:
             raise ValueError("latency, timeout and Retry-After are not negative")
@@ -76,6 +79,7 @@ JSON_NAMES: dict[str, tuple[str, type]] = {
     "timeoutSeconds": ("timeout_s", float),
     "retryAfter": ("retry_after", int),
     "seed": ("seed", int),
+    "dropRate": ("drop_rate", float),
 }
 
 
@@ -106,6 +110,8 @@ class FaultState:
             return "rateLimit", 429
         if r < f.error_rate + f.rate_limit_rate + f.timeout_rate:
             return "timeout", 504
+        if r < f.error_rate + f.rate_limit_rate + f.timeout_rate + f.drop_rate:
+            return "drop", 200
         return None, 0
 
     def record(self, method: str, route: str, path: str, status: int, fault: str | None) -> None:
@@ -136,6 +142,18 @@ def _nest(counts: Counter[tuple[str, str, str]]) -> dict[str, dict[str, int]]:
     for (method, where, status), n in sorted(counts.items()):
         out.setdefault(f"{method} {where}", {})[status] = n
     return out
+
+
+_UNFINISHED = "ASGI callable returned without completing response."
+
+
+def _quiet_drops() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(getattr(f, "intcfg_drops", False) for f in logger.filters):
+        quiet = logging.Filter()
+        quiet.filter = lambda record: record.msg != _UNFINISHED  # type: ignore[method-assign]
+        quiet.intcfg_drops = True  # type: ignore[attr-defined]
+        logger.addFilter(quiet)
 
 
 class FaultMiddleware:
@@ -174,6 +192,13 @@ class FaultMiddleware:
             headers.append((b"retry-after", str(faults.retry_after).encode()))
         if fault == "timeout":
             await anyio.sleep(faults.timeout_s)
+        if fault == "drop":
+            # Headers that promise a body which never comes: the server returns without
+            # completing the response, and uvicorn closes the connection (and would log it).
+            _quiet_drops()
+            start = [*headers, (b"content-length", b"64")]
+            await send({"type": "http.response.start", "status": status, "headers": start})
+            return True
         body = json.dumps(
             {"error": {"code": f"injected_{fault}", "message": f"simulated fault ({fault})"}}
         ).encode()
