@@ -238,3 +238,23 @@ def test_the_scrubber_knows_the_forms_live_systems_echo() -> None:
     Secret(value)
     for form in encodings(value):
         assert scrub(f"<{form.decode()}>") == "<***>", form
+
+
+def test_no_canary_in_the_embedded_simulators_files(tmp_path: Path) -> None:
+    """sim:// keeps its database and the fingerprint key in .intcfg/ of the repository."""
+    import shutil
+
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root)
+    commit_all(root)
+    names = {m for f in root.rglob("*.yaml") for m in re.findall(r"\{env: ([A-Z0-9_]+)\}", f.read_text(encoding="utf-8"))}
+    loop = Loop(root, {n: f"canary-{n.lower()}-{secrets.token_hex(6)}" for n in sorted(names - {"INTCFG_ADMIN_TOKEN"})},
+                {}, tmp_path / "none")
+    # No INTCFG_FINGERPRINT_KEY: the repository's own key file is made.
+    environment = env(INTCFG_ADMIN_TOKEN=ADMIN_TOKEN, **loop.canaries)
+    loop.env = lambda: environment  # type: ignore[method-assign]
+    loop.run("apply", "--auto-approve")
+    loop.run("drift")
+    held = sorted(p.name for p in (root / ".intcfg").iterdir())
+    assert "fingerprint.key" in held and any(name.startswith("sim.sqlite3") for name in held), held
+    assert sweep(loop) == []
