@@ -241,7 +241,7 @@ class _Scanner:
             if top.secret and event.value not in _REFERENCE_KEYS:
                 top.pending = event
             elif not top.secret:
-                self._shape_only(event)
+                self.scalar(event, None, False)  # a key is checked for its shape only
             top.key = event.value
             top.expecting_key = False
             return
@@ -261,12 +261,6 @@ class _Scanner:
         if key is not None and value.implicit[0] and value.value in ("", "~", "null"):
             what = "a plaintext value in a secret field; use a reference, {env: NAME} or {file: PATH}"
             self.report(key.start_mark, key.end_mark, "INTCFG-S001", what, key.value, 0, key.value)
-
-    def _shape_only(self, event: yaml.ScalarEvent) -> None:
-        found = find_shape(event.value)
-        if found is not None:
-            rule, what, token, offset = found
-            self.report(event.start_mark, event.end_mark, rule, what, token, offset, event.value)
 
     @staticmethod
     def _advance(stack: list[_Frame]) -> None:
