@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -238,3 +239,30 @@ def test_the_pre_commit_hook_is_declared() -> None:
     hook = hooks["intcfg-secrets"]
     assert (hook["entry"], hook["language"], hook["files"]) == ("intcfg secrets-scan", "python", r"\.(ya?ml)$")
     assert hook.get("pass_filenames", True) is True
+
+
+@pytest.mark.slow
+def test_the_hook_runs_under_pre_commit_and_fails_on_a_plaintext_credential(
+    example_repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The real framework, with this repository at HEAD (the environment is shared with
+    tests/test_precommit.py through PRE_COMMIT_HOME)."""
+    import os
+
+    base = tmp_path_factory.getbasetemp()
+    home = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pre-commit-home"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    config = tmp_path_factory.mktemp("secrets-hook") / "pre-commit-config.yaml"
+    config.write_text(f"repos:\n- repo: {REPO_ROOT}\n  rev: {head}\n  hooks:\n  - id: intcfg-secrets\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=example_repo, check=True)
+    ci = example_repo / ".github/workflows/reconcile.yml"
+    ci.write_text(ci.read_text(encoding="utf-8").replace("${{ secrets.INTCFG_ADMIN_TOKEN }}", TOKEN), encoding="utf-8")
+    subprocess.run(["git", "add", "-A"], cwd=example_repo, check=True)
+    pre_commit = str(Path(sys.executable).with_name("pre-commit"))
+    done = subprocess.run([pre_commit, "run", "-c", str(config), "--all-files", "--color", "never"], cwd=example_repo,
+                          env=cli_env(PRE_COMMIT_HOME=str(home)), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(r"^intcfg secrets-scan\.+Failed$", done.stdout, re.M)
+    assert re.search(r"^\.github/workflows/reconcile\.yml:\d+:\d+: INTCFG-S001 a plaintext value under "
+                     r"'INTCFG_ADMIN_TOKEN'.*\(Zq… 27 chars\)$", done.stdout, re.M), done.stdout
+    assert TOKEN[2:] not in done.stdout + done.stderr
