@@ -254,6 +254,32 @@ def _fetch(repo: git.Repo, branch: str, remote: str) -> None:
         repo.git.fetch(remote, f"+refs/heads/{branch}:refs/heads/{branch}")
 
 
+def git_dir(root: Path) -> Path:
+    """The repository's git directory: intcfg's lock and apply journal live there."""
+    with contextlib.closing(_repo(root)) as repo:
+        return Path(repo.git_dir)
+
+
+def head_runs(root: Path, branch: str) -> set[str]:
+    """The runs the branch's newest record accounts for: its own and the interrupted ones
+    it recorded (a run killed after its commit, before clearing the journal, is one)."""
+    with contextlib.closing(_repo(root)) as repo:
+        try:
+            sha = repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}")
+        except git.GitCommandError:
+            return set()
+        names = repo.git.diff_tree("--root", "--no-commit-id", "--name-only", "-r", sha, "--", "records").split()
+        runs: set[str] = set()
+        for name in names:
+            try:
+                body = json.loads(repo.git.show(f"{sha}:{name}"))
+                runs.add(body.get("run") or "")
+                runs.update(r.get("run") or "" for r in body.get("interrupted") or [])
+            except (ValueError, TypeError, AttributeError) as e:
+                raise AuditError(f"{name} on the audit branch is unreadable ({type(e).__name__})") from e
+    return runs - {""}
+
+
 @contextlib.contextmanager
 def lock(root: Path, timeout: float) -> Iterator[None]:
     """Serialise reconcilers of one repository. The OS drops the lock if the holder dies."""

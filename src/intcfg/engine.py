@@ -237,12 +237,16 @@ def load_settings_branch(root: Path) -> str:
 
 def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, echo: Any) -> ApplyOutcome:
     """Plan (or load a saved plan), check it, apply it and write the audit commit."""
-    from . import audit, loop
+    import datetime as dt
+    import secrets
+
+    from . import audit, journal, loop
     from .plan import check_safety, from_json
     from .render.plan import text
 
     repository = load_repository(start)
     root, branch = repository.root, repository.settings.audit_branch
+    run_id = secrets.token_hex(8)
     with audit.lock(root, request.lock_timeout), _lease(root, request):
         newer = audit.newer_source(root, branch, _source_commit(root)) if request.push else None
         if newer is not None:
@@ -257,19 +261,29 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         loop.prune_guard(ctx, request.prune)
         check_safety(ctx.plan, loop.managed_counts(ctx), _safety(repository), request.force, request.prune)
         results: list[Any] = []
+        git_dir = audit.git_dir(root)
+        left = journal.read(git_dir)  # entries of applies that died before their audit commit
+        recorded = audit.head_runs(root, branch) if left else set()
+        interrupted = [e for e in left if e["run"] not in recorded]
         if ctx.plan.has_changes():
             if not confirm(text(ctx.plan)):
                 echo("Apply cancelled; nothing was changed.")
                 return ApplyOutcome([], None)
+            now = dt.datetime.now(dt.timezone.utc)
+            journal.write(git_dir, [*interrupted, journal.entry(run_id, ctx.plan, loop.actor(), now)])
             results = _run(_apply(repository, ctx, request, None))
             for result in results:
                 echo(_result_line(result))
         else:
             echo(text(ctx.plan), nl=False)
         fingerprint = _fingerprint(repository, True)
-        outcome = loop.record(root, branch, ctx, results, fingerprint, loop.actor())
+        outcome = loop.record(root, branch, ctx, results, fingerprint, loop.actor(), run=run_id, interrupted=interrupted)
+        journal.clear(git_dir)  # recorded, or nothing was changed
         if outcome.commit:
-            echo(f"Audit commit {outcome.commit[:12]} on {branch}" + (f" (recovered {len(outcome.recovered)})" if outcome.recovered else ""))
+            notes = [f"recovered {len(outcome.recovered)}"] if outcome.recovered else []
+            n = len(interrupted)
+            notes += [f"{n} interrupted {'apply' if n == 1 else 'applies'} recorded"] if n else []
+            echo(f"Audit commit {outcome.commit[:12]} on {branch}" + (f" ({'; '.join(notes)})" if notes else ""))
             if request.push:
                 audit.push(root, branch)
                 echo(f"Pushed {branch} to origin.")

@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -205,8 +205,12 @@ def record(
     fingerprint: Fingerprint | None,
     actor: str,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+    run: str = "",
+    interrupted: Sequence[dict[str, Any]] = (),
 ) -> AuditOutcome:
-    """Write one audit commit when anything changed (or an interrupted run is recovered)."""
+    """Write one audit commit when anything changed, an interrupted run's changes are
+    recovered, or ``interrupted`` runs (their journal entries, see journal.py) are to be
+    recorded. ``run`` is this run's id, the one its own journal entry carries."""
     in_scope = set(ctx.scope.districts)
     old = {a: s for a, s in ctx.head.state.items() if a.district in in_scope}
     fresh = new_state(old, results, ctx.desired, ctx.live, fingerprint)
@@ -220,7 +224,7 @@ def record(
         )
     )
     changed = [r for r in results if r.outcome == "ok"]
-    if not changed and fresh == old:
+    if not changed and fresh == old and not interrupted:
         return AuditOutcome(None, fresh, ())
     full = {a: s for a, s in ctx.head.state.items() if a.district not in in_scope}
     full.update(fresh)
@@ -230,15 +234,20 @@ def record(
     result = "failed" if failed and not changed else "partial" if failed else "success"
     counts = _counts(results)
     body = _record_body(ctx, results, recovered, actor, stamp, result)
+    body.update(run=run, interrupted=list(interrupted))
     commit = audit.Commit(
         subject=f"intcfg apply: {counts} ({', '.join(ctx.scope.districts) or 'no districts'})"[:200],
         body="\n".join(f"{r.outcome:<8}{r.action:<7} {r.address}" for r in results)
-        + "".join(f"\nrecovered {a}" for a in recovered),
+        + "".join(f"\nrecovered {a}" for a in recovered)
+        + "".join(
+            f"\ninterrupted {i['run']}: {c['action']} {c['address']}" for i in interrupted for c in i.get("changes", [])
+        ),
         trailers={
             "Intcfg-Source-Commit": ctx.plan.inputs.source_commit or "none",
             "Intcfg-Plan-Digest": plan_digest,
             "Intcfg-Result": result,
             "Intcfg-Actor": actor,
+            "Intcfg-Run": run or "none",
         },
         record=body,
         record_name=f"{stamp:%Y%m%dT%H%M%SZ}-{plan_digest[7:19]}.json",

@@ -157,9 +157,12 @@ def start(repo: Repo, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def kill(proc: subprocess.Popen[str]) -> Run:
-    """SIGKILL the process, then wait for what it left running (a git child finishes its step)."""
+def kill(proc: subprocess.Popen[str], then: Callable[[], None] | None = None) -> Run:
+    """SIGKILL the process, call ``then``, and wait for what it left running (a git child
+    finishes its step)."""
     os.kill(proc.pid, signal.SIGKILL)
+    if then is not None:
+        then()
     out, err = proc.communicate(timeout=60)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -180,24 +183,41 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -
         time.sleep(0.005)
 
 
-def children(proc: subprocess.Popen[str]) -> list[str]:
-    """The command lines of the process's children (Linux /proc)."""
-    try:
-        pids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-    except OSError:
-        return []
-    out = []
-    for pid in pids:
-        try:
-            out.append(
-                Path(f"/proc/{pid}/cmdline")
-                .read_bytes()
-                .replace(b"\0", b" ")
-                .decode(errors="replace")
-            )
-        except OSError:
-            continue  # already gone
-    return out
+HOOK = """#!/bin/sh
+# Installed by a test: holds intcfg's audit commit as the branch is about to move, then
+# aborts the move, so the apply can be killed at exactly that point.
+[ "$1" = prepared ] || exit 0
+grep -q " refs/heads/{branch}$" || exit 0
+touch '{held}'
+i=0
+while [ ! -e '{release}' ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i + 1)); done
+exit 1
+"""
+
+
+class AuditHold:
+    """A reference-transaction hook in ``repo`` that stops the next audit commit just
+    before the audit branch moves (all live writes done, the commit object built)."""
+
+    def __init__(self, repo: Repo) -> None:
+        hooks = repo.root / ".git" / "hooks"
+        self.hook = hooks / "reference-transaction"
+        self.held, self.released = hooks / "audit-held", hooks / "audit-release"
+        text = HOOK.format(branch=AUDIT, held=self.held, release=self.released)
+        self.hook.write_text(text, encoding="utf-8")
+        self.hook.chmod(0o755)
+
+    def reached(self) -> bool:
+        return self.held.exists()
+
+    def release(self) -> None:
+        """Let the held update fail (the branch does not move) and remove the hook."""
+        self.released.touch()
+        self.hook.unlink()
+
+    def clear(self) -> None:
+        for path in (self.held, self.released):
+            path.unlink(missing_ok=True)
 
 
 def finish(proc: subprocess.Popen[str], timeout: float = 180.0) -> Run:

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import pytest
 from loopkit import (
     AUDIT,
+    AuditHold,
     FaultProxy,
     Repo,
     Sim,
@@ -18,7 +19,7 @@ from loopkit import (
     assert_live_matches,
     assert_repository_sound,
     audit_log,
-    children,
+    finish,
     git,
     kill,
     make_repo,
@@ -28,9 +29,16 @@ from loopkit import (
     wait_for,
 )
 
-# Plumbing intcfg runs while it builds an audit commit in its private index, before it
-# moves the branch (git update-ref).
-AUDIT_PLUMBING = ("read-tree", "update-index", "hash-object", "write-tree", "commit-tree")
+
+def kill_before_its_audit_commit(repo: Repo, *args: str) -> None:
+    """Run `intcfg ARGS` and SIGKILL it once its audit commit is built, as the branch is
+    about to move (held there by a reference-transaction hook, so the moment is exact)."""
+    hold = AuditHold(repo)
+    proc = start(repo, *args)
+    wait_for(lambda: hold.reached() or proc.poll() is not None, "the audit commit")
+    assert hold.reached(), finish(proc)
+    assert kill(proc, then=hold.release).code == -9
+    hold.clear()
 
 
 class Rig(NamedTuple):
@@ -111,16 +119,10 @@ def test_writes_and_deletes_of_an_apply_killed_before_its_audit_commit_are_recov
     )
     repo.commit("lakeside's schedules go; riverside's moves")
 
-    proc = start(repo, "apply", "--auto-approve", "--prune", "--force", "--live", proxy.url)
-    wait_for(
-        lambda: (
-            any(p in c for c in children(proc) for p in AUDIT_PLUMBING) or proc.poll() is not None
-        ),
-        "the audit commit to start",
+    kill_before_its_audit_commit(
+        repo, "apply", "--auto-approve", "--prune", "--force", "--live", proxy.url
     )
-    killed = kill(proc)
     proxy.settle()
-    assert killed.code == -9, killed.out + killed.err
     assert [c.sha for c in audit_log(repo)] == [first.sha]  # the branch never moved
     live = sim.objects()
     gone = [
@@ -135,8 +137,17 @@ def test_writes_and_deletes_of_an_apply_killed_before_its_audit_commit_are_recov
     assert rerun.code == 0, rerun.out + rerun.err
     assert "No changes. The live systems match the configuration." in rerun.out
     [_, second] = audit_log(repo)
-    assert rerun.out.endswith(f"Audit commit {second.sha[:12]} on {AUDIT} (recovered 4)\n")
+    tail = (
+        f"Audit commit {second.sha[:12]} on {AUDIT} (recovered 4; 1 interrupted apply recorded)\n"
+    )
+    assert rerun.out.endswith(tail)
     assert (second.record["results"], second.record["recovered"]) == ([], [*gone, moved])
+    [interrupted] = second.record["interrupted"]
+    deleted = [{"address": a, "action": "delete"} for a in gone]
+    assert interrupted["changes"] == [
+        *deleted,
+        {"address": moved, "action": "update"},
+    ]  # plan order
     assert [a for a in gone if a in second.state] == []
     assert (second.state[moved]["id"], second.state[moved]["revision"]) == (
         live[moved]["id"],
@@ -149,3 +160,55 @@ def test_writes_and_deletes_of_an_apply_killed_before_its_audit_commit_are_recov
     drift = run(repo, "drift", "--live", proxy.url)
     assert drift.code == 0, drift.out
     assert_repository_sound(repo)
+
+
+@pytest.mark.slow
+def test_a_write_undone_by_a_second_interrupted_apply_is_still_in_the_audit_trail(rig: Rig) -> None:
+    """Run 1 creates everything and dies before its audit commit; the schedule it created
+    leaves the repository; run 2 deletes it and dies too. The live systems keep no trace of
+    it, yet the next audit commit names both runs and what each was changing."""
+    sim, proxy, repo = rig
+    prune = ("apply", "--auto-approve", "--prune", "--force", "--live", proxy.url)
+    schedule = "enroll/riverside-usd/Schedule/aeries-nightly-students"
+    for edit in (None, "districts/riverside-usd/schedule.yaml"):
+        if edit:
+            (repo.root / edit).unlink()
+            repo.commit("drop the schedule")
+        kill_before_its_audit_commit(repo, *prune)
+        proxy.settle()
+    assert schedule not in sim.objects() and audit_log(repo) == []
+
+    third = run(repo, *prune)
+    assert third.code == 0, third.out + third.err
+    [commit] = audit_log(repo)
+    first, second = commit.record["interrupted"]
+    assert {"address": schedule, "action": "create"} in first["changes"] and len(
+        first["changes"]
+    ) == 20
+    assert {"address": schedule, "action": "delete"} in second["changes"]
+    assert (
+        first["sourceCommit"]
+        != second["sourceCommit"]
+        == git(repo.root, "rev-parse", "HEAD").strip()
+    )
+    assert third.out.endswith("2 interrupted applies recorded)\n")
+    assert not (repo.root / ".git/intcfg-journal.json").exists()
+    again = run(repo, *prune)  # recorded once: the journal was cleared
+    assert again.code == 0 and len(audit_log(repo)) == 1, again.out
+    assert_repository_sound(repo)
+
+
+def test_an_unreadable_journal_stops_the_apply_before_any_write(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")  # live.url sim://: the simulator in process
+    journal = repo.root / ".git" / "intcfg-journal.json"
+    journal.write_text(
+        '{"format": "intcfg-journal", "version": 1, "runs": [{"at": "x"}]}', encoding="utf-8"
+    )
+    refused = run(repo, "apply", "--auto-approve")
+    assert (refused.code, refused.out) == (1, "")
+    assert refused.err == (
+        f"Error: {journal} is unreadable (a run without an id); it lists what an interrupted apply "
+        "was changing: read it, then remove it\n"
+    )
+    journal.unlink()
+    assert run(repo, "apply", "--auto-approve").code == 0
