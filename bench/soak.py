@@ -176,7 +176,8 @@ def main() -> int:
     shutil.copytree(ROOT / "config-repo-example", repo)
     canaries: dict[str, str] = {}
     seed = point_repository(repo, sim.url, lambda name: canaries.setdefault(name, f"soak-{name.lower()}-{os.urandom(4).hex()}"))
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=soak", "-c", "user.email=soak@localhost", "commit", "-qm", "config"]):
+    author = ["-c", "user.name=soak", "-c", "user.email=soak@localhost"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], [*author, "commit", "-qm", "config"]):
         subprocess.run(["git", *args], cwd=repo, check=True)
     env = {**os.environ, **canaries, "INTCFG_ADMIN_TOKEN": TOKEN, "INTCFG_FINGERPRINT_KEY": "soak-" + "k" * 32, "NO_COLOR": "1"}
     env.pop("INTCFG_TRACEBACK", None)
@@ -202,7 +203,8 @@ def main() -> int:
                 problems.append(f"cycle {cycle}: no successful apply in {MAX_ATTEMPTS} runs ({edits})")
             sim_rss.append(rss_kb(sim.proc.pid))
             cycles = cycle
-            print(f"cycle {cycle:3d}: {attempt} run(s), {done.seconds:5.1f} s, rss {done.max_rss_kb // 1024} MiB; {edits}", flush=True)
+            rss = done.max_rss_kb // 1024
+            print(f"cycle {cycle:3d}: {attempt} run(s), {done.seconds:5.1f} s, rss {rss} MiB; {edits}", flush=True)
         problems += final_checks(sim, repo, env, reported, unmanaged)
         stats = sim.call("GET", "/_sim/stats").json()
     finally:
@@ -243,6 +245,7 @@ def _figures(values: list[int]) -> str:
 def results(cycles: int, seconds: float, runs: list[tuple[int, int, Run]], sim_rss: list[int], stats: dict[str, Any],
             reported: list[str], problems: list[str]) -> str:
     first_runs = [r.max_rss_kb for c, a, r in runs if a == 1]
+    audit_missing = any(p.startswith("audit:") for p in problems)
     retried = sum(1 for c, a, r in runs if a > 1)
     return "\n".join([
         "# Soak results",
@@ -257,7 +260,7 @@ def results(cycles: int, seconds: float, runs: list[tuple[int, int, Run]], sim_r
         f"| apply runs | {len(runs)} ({retried} reruns after a failed apply) |",
         f"| requests to the simulator | {stats.get('requests', 0)} |",
         f"| faults injected | {', '.join(f'{k} {v}' for k, v in sorted(stats.get('injected', {}).items()))} |",
-        f"| audit commits | {len(reported)} reported, all on the branch: {'yes' if not any('audit' in p for p in problems) else 'no'} |",
+        f"| audit commits | {len(reported)} reported, all on the branch: {'no' if audit_missing else 'yes'} |",
         f"| intcfg apply max RSS per run | {_figures(first_runs)} |",
         f"| simulator RSS per cycle | {_figures(sim_rss)} |",
         f"| apply wall time per run | median {sorted(r.seconds for *_, r in runs)[len(runs) // 2]:.1f} s |" if runs else "",
