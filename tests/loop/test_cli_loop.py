@@ -56,7 +56,6 @@ def hand_edit(repo: Path, system: str, district: str, kind: str, name: str, mana
     """Someone changes an object in the admin screen (not through intcfg)."""
 
     async def edit() -> None:
-        os.environ.update(canaries(repo))
         async with open_providers(load_repository(repo)) as providers:
             provider = providers[system]
             live = await provider.read(district, kind, name)
@@ -66,7 +65,15 @@ def hand_edit(repo: Path, system: str, district: str, kind: str, name: str, mana
             response = await provider.client.put(provider.path(district, kind, name), json={"spec": spec, "managedBy": managed_by})
             assert response.status_code in (200, 201), response.text
 
-    asyncio.run(edit())
+    # The providers read the admin token's variable from the environment; the canaries
+    # must not stay in it for the tests this worker runs next.
+    saved = dict(os.environ)
+    os.environ.update(canaries(repo))
+    try:
+        asyncio.run(edit())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def test_plan_apply_converge_and_audit(repo: Path) -> None:
