@@ -202,14 +202,13 @@ def _spec_of(applier: Applier, address: Address) -> Mapping[str, Any] | None:
     return applied.spec if applied else None
 
 
-def reveal_with(resolve: Callable[[dict[str, str], str], Any]) -> Reveal:
+def reveal_with(resolve: Callable[[dict[str, str], Any], Any]) -> Reveal:
     """A Reveal that resolves each secret reference of a spec, for the HTTP boundary only."""
 
     def reveal(obj: DesiredObject) -> dict[str, Any]:
         def walk(value: Any, path: str) -> Any:
             if is_secret_ref(value):
-                where = obj.provenance.get(path)
-                return resolve(value, str(where) if where else str(obj.address)).reveal()
+                return resolve(value, lambda: obj.where(path)).reveal()
             if isinstance(value, dict):
                 return {k: walk(v, f"{path}.{k}" if path else k) for k, v in value.items()}
             if isinstance(value, list):

@@ -123,9 +123,8 @@ def resolve_all(
     for obj in objects:
         values: Secrets = {}
         for path, ref in _secret_refs(obj).items():
-            where = obj.provenance.get(path)
             try:
-                values[path] = resolver.resolve(ref, str(where) if where else str(obj.address))
+                values[path] = resolver.resolve(ref, lambda: obj.where(path))
             except SecretError as e:
                 problems.append(str(e))
         out[obj.address] = values

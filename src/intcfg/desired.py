@@ -9,6 +9,7 @@ its provenance, the file and line that set it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from .loader import Document
@@ -45,8 +46,13 @@ class Address(NamedTuple):
 class DesiredObject(NamedTuple):
     address: Address
     spec: dict[str, Any]
-    provenance: dict[str, Location]  # dotted leaf path -> where it was set
+    provenance: Mapping[str, Location]  # dotted leaf path -> where it was set
     lifecycle: dict[str, Any]
+
+    def where(self, path: str) -> str:
+        """Where ``path`` was set, for an error about it: the file and line."""
+        found = self.provenance.get(path)
+        return str(found) if found else str(self.address)
 
 
 class DesiredState(NamedTuple):
@@ -73,8 +79,41 @@ def dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(p) for p in path)
 
 
-def _provenance(spec: dict[str, Any], locate: Any) -> dict[str, Location]:
-    return {dotted(leaf): locate(leaf) for leaf in _leaves(spec) if leaf}
+class Provenance(Mapping[str, Location]):
+    """Where each leaf of a spec was set, found when first asked for.
+
+    Locating a value composes its file's node tree again; a plan of a state's 10,000
+    objects asks for none (only `render`, `expiries` and error messages do), so computing
+    every location up front cost most of building the desired state, and keeping the trees
+    most of its memory.
+    """
+
+    __slots__ = ("_spec", "_locate", "_found")
+
+    def __init__(self, spec: dict[str, Any], locate: Callable[[tuple[str | int, ...]], Location]) -> None:
+        self._spec: dict[str, Any] | None = spec
+        self._locate: Callable[[tuple[str | int, ...]], Location] | None = locate
+        self._found: dict[str, Location] | None = None
+
+    def _all(self) -> dict[str, Location]:
+        if self._found is None:
+            assert self._spec is not None and self._locate is not None
+            locate = self._locate
+            self._found = {dotted(leaf): locate(leaf) for leaf in _leaves(self._spec) if leaf}
+            self._spec = self._locate = None
+        return self._found
+
+    def __getitem__(self, path: str) -> Location:
+        return self._all()[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return f"Provenance({self._all()!r})"
 
 
 def normalize(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +157,7 @@ def _object(doc: Document) -> DesiredObject:
     address = Address(SYSTEM_OF_KIND[kind], meta["district"], kind, meta["name"])
     spec = normalize(kind, data["spec"])
     return DesiredObject(
-        address, spec, _provenance(spec, lambda p: doc.locate(("spec", *p))), data.get("lifecycle") or {}
+        address, spec, Provenance(spec, lambda p: doc.locate(("spec", *p))), data.get("lifecycle") or {}
     )
 
 
@@ -137,4 +176,4 @@ def _site_object(doc: Document, bases: dict[tuple[str, str, str], Document]) -> 
 
     address = Address(SYSTEM_OF_KIND[target["kind"]], district, target["kind"], target["name"], spec["site"])
     lifecycle = doc.data.get("lifecycle") or base.data.get("lifecycle") or {}
-    return DesiredObject(address, merged, _provenance(merged, locate), lifecycle)
+    return DesiredObject(address, merged, Provenance(merged, locate), lifecycle)

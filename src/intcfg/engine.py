@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -11,9 +12,9 @@ from . import defaults
 from .desired import DesiredState, build
 from .errors import ConfigError
 from .findings import Report
-from .loader import Document, load_file, load_text
+from .loader import Document, load_file
 from .repo import RepoSettings, discover, find_root
-from .validate import validate
+from .validate import load
 
 
 class InvalidConfig(ConfigError):
@@ -59,18 +60,27 @@ def load_repository(start: Path | None = None, tolerate: frozenset[str] = frozen
     root = find_root(start)
     if root is None:
         raise ConfigError(f"no {defaults.SETTINGS_FILE} in {start} or above: run intcfg inside a config repository")
-    report = validate(None, cwd=root) if start == root else validate([root])
+    report, loaded = load(None, cwd=root) if start == root else load([root])
     if any(f.is_error and f.rule not in tolerate for f in report.findings):
         raise InvalidConfig(report)
     settings_doc = load_file(str(root / defaults.SETTINGS_FILE))
     settings = RepoSettings.from_data(settings_doc.documents[0].data if settings_doc.documents else None)
-    documents: list[Document] = []
-    for path in discover(root, settings):
-        # validate() has read these files already (size, encoding, syntax); here they are
-        # named relative to the root, so provenance reads the same from any directory.
-        text = path.read_text(encoding="utf-8-sig")
-        documents.extend(load_text(path.relative_to(root).as_posix(), text).documents)
+    # validate() names files as findings do (relative to the working directory); here
+    # they are named relative to the root, so provenance reads the same from any directory.
+    here = Path.cwd()
+    if here == root:
+        documents = loaded
+    else:
+        names: dict[str, str] = {}
+        documents = [Document(_from_root(d.file, here, root, names), d.index, d.data, None, d.text) for d in loaded]
     return Repository(root, settings, documents, report)
+
+
+def _from_root(name: str, here: Path, root: Path, seen: dict[str, str]) -> str:
+    found = seen.get(name)
+    if found is None:
+        found = seen[name] = Path(os.path.relpath(here / name, root)).as_posix()
+    return found
 
 
 # -- the GitOps loop ---------------------------------------------------------------------

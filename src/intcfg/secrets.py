@@ -26,7 +26,7 @@ import secrets as _random
 import stat
 import threading
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
@@ -224,7 +224,16 @@ class SecretResolver:
         self.allowed_dirs = allowed_dirs if allowed_dirs is not None else _dirs_from_env(self.env)
         self._cache: dict[tuple[str, str], Secret] = {}
 
-    def resolve(self, ref: Any, where: str = "") -> Secret:
+    def resolve(self, ref: Any, where: str | Callable[[], str] = "") -> Secret:
+        """The secret ``ref`` names; ``where`` (or a function that tells it, for callers
+        that would find it at some cost) says where it was referenced, for errors."""
+        if isinstance(ref, dict) and len(ref) == 1:
+            kind, target = next(iter(ref.items()))
+            hit = self._cache.get((kind, target)) if isinstance(target, str) else None
+            if hit is not None:
+                return hit
+        if callable(where):
+            where = where()
         kind, target = _parse_ref(ref, where)
         cached = self._cache.get((kind, target))
         if cached is None:
