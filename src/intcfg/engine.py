@@ -57,9 +57,7 @@ def load_repository(start: Path | None = None, tolerate: frozenset[str] = frozen
     expired credentials, which validate reports as errors).
     """
     start = (start or Path.cwd()).resolve()
-    root = find_root(start)
-    if root is None:
-        raise ConfigError(f"no {defaults.SETTINGS_FILE} in {start} or above: run intcfg inside a config repository")
+    root = _root(start)
     report, loaded = load(None, cwd=root) if start == root else load([root])
     if any(f.is_error and f.rule not in tolerate for f in report.findings):
         raise InvalidConfig(report)
@@ -74,6 +72,14 @@ def load_repository(start: Path | None = None, tolerate: frozenset[str] = frozen
         names: dict[str, str] = {}
         documents = [Document(_from_root(d.file, here, root, names), d.index, d.data, None, d.text) for d in loaded]
     return Repository(root, settings, documents, report)
+
+
+def _root(start: Path | None) -> Path:
+    start = (start or Path.cwd()).resolve()
+    root = find_root(start)
+    if root is None:
+        raise ConfigError(f"no {defaults.SETTINGS_FILE} in {start} or above: run intcfg inside a config repository")
+    return root
 
 
 def _from_root(name: str, here: Path, root: Path, seen: dict[str, str]) -> str:
@@ -122,23 +128,72 @@ def _fingerprint(repository: Repository, resolve: bool) -> Any:
 
     resolver = SecretResolver(repository.root)
     key = fingerprint_key(repository.root)
+    known: dict[tuple[str, str], str] = {}  # a secret named by many objects is keyed once
 
     def fp(address: Any, path: str, ref: dict[str, str]) -> str:
-        return fingerprint(resolver.resolve(ref, f"{address} {path}"), key)
+        (kind, name), = ref.items()
+        found = known.get((kind, name))
+        if found is None:
+            found = known[(kind, name)] = fingerprint(resolver.resolve(ref, lambda: f"{address} {path}"), key)
+        return found
 
     return fp
 
 
-async def _plan(repository: Repository, districts: tuple[str, ...], shard: str | None, live: str | None, resolve: bool) -> Any:
+READ_AHEAD_ENV = "INTCFG_READ_AHEAD"  # "0": no reads ahead of the load (prefetch.py)
+
+
+@contextlib.contextmanager
+def _reading_ahead(
+    start: Path | None, districts: tuple[str, ...], shard: str | None, live: str | None
+) -> Iterator[Any]:
+    """Start listing the live systems in a child while the repository loads (prefetch.py);
+    yields the child, or None when there is none to start."""
+    from . import prefetch
+
+    ahead = None
+    if os.environ.get(READ_AHEAD_ENV, "1") != "0":
+        root = find_root((start or Path.cwd()).resolve())
+        settings = _valid_settings(root) if root else None
+        if root is not None and settings is not None:
+            ahead = prefetch.start(root, settings, live, districts, shard)
+    try:
+        yield ahead
+    finally:
+        if ahead is not None:
+            ahead.abandon()
+
+
+def _valid_settings(root: Path) -> RepoSettings | None:
+    """intcfg.yaml's settings when they pass their schema (nothing is read ahead with
+    settings that validate would refuse: the live URL or token may be the mistake)."""
+    from .validate import schema
+
+    loaded = load_file(str(root / defaults.SETTINGS_FILE))
+    if loaded.findings or len(loaded.documents) != 1 or schema.check_settings(loaded.documents[0]):
+        return None
+    return RepoSettings.from_data(loaded.documents[0].data)
+
+
+async def _plan(
+    repository: Repository,
+    districts: tuple[str, ...],
+    shard: str | None,
+    live: str | None,
+    resolve: bool,
+    ahead: Any = None,
+) -> Any:
     from . import audit, loop
     from .providers.connect import open_providers
 
     head = audit.read(repository.root, repository.settings.audit_branch)
     state = repository.desired()
     chosen = loop.scope(state, head, districts, shard)
+    fingerprint = _fingerprint(repository, resolve)
+    prefetched = ahead.take() if ahead is not None else None
     async with open_providers(repository, live) as providers:
         return await loop.make_plan(
-            state, providers, head, chosen, _fingerprint(repository, resolve), _source_commit(repository.root)
+            state, providers, head, chosen, fingerprint, _source_commit(repository.root), prefetched
         )
 
 
@@ -160,8 +215,9 @@ def _run(job: Any) -> Any:
 def plan_repository(
     start: Path | None, districts: tuple[str, ...], shard: str | None, live: str | None, resolve_secrets: bool = True
 ) -> Any:
-    repository = load_repository(start)
-    ctx = _run(_plan(repository, districts, shard, live, resolve_secrets))
+    with _reading_ahead(start, districts, shard, live) as ahead:
+        repository = load_repository(start)
+        ctx = _run(_plan(repository, districts, shard, live, resolve_secrets, ahead))
     if not resolve_secrets:
         return ctx
     from .effects import enrich
@@ -254,8 +310,8 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
     from .plan import check_safety, from_json
     from .render.plan import text
 
-    repository = load_repository(start)
-    root, branch = repository.root, repository.settings.audit_branch
+    root = _root(start)
+    branch = load_settings_branch(root)
     run_id = secrets.token_hex(8)
     with audit.lock(root, request.lock_timeout), _lease(root, request):
         newer = audit.newer_source(root, branch, _source_commit(root)) if request.push else None
@@ -265,7 +321,11 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         saved = from_json(request.plan_file.read_text(encoding="utf-8"), str(request.plan_file)) if request.plan_file else None
         districts = saved.inputs.districts if saved else request.districts
         shard = saved.inputs.shard if saved else request.shard
-        ctx = _run(_plan(repository, districts, shard, request.live, True))
+        # Loaded under the lock, so the reads can start at once (and the live systems
+        # cannot change under another apply between them and this one's writes).
+        with _reading_ahead(start, districts, shard, request.live) as ahead:
+            repository = load_repository(start)
+            ctx = _run(_plan(repository, districts, shard, request.live, True, ahead))
         if saved is not None:
             loop.check_current(saved, ctx.plan)
         loop.prune_guard(ctx, request.prune)

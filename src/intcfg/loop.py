@@ -20,6 +20,7 @@ from .desired import Address, DesiredObject, DesiredState
 from .diff import Applied, Fingerprint, comparable, diff, managed
 from .errors import ConfigError, StalePlanError, UnsafePlanError
 from .plan import Inputs, Plan, digest_of
+from .prefetch import Prefetched
 
 T = TypeVar("T")
 
@@ -69,28 +70,48 @@ def scope(state: DesiredState, head: audit.AuditHead, districts: Iterable[str], 
     return Scope(tuple(sorted(chosen)), shard)
 
 
-async def read_live(
-    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int = READS_IN_FLIGHT
-) -> dict[Address, Any]:
-    """Every live object of the districts, from every provider, listed page by page, with
-    at most ``in_flight`` list requests at once."""
+def _list_jobs(
+    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int
+) -> list[tuple[str, Awaitable[Any]]]:
+    """One list job per district and kind of every provider, at most ``in_flight`` at once."""
     gate = asyncio.Semaphore(max(1, in_flight))
 
     async def listed(provider: Any, district: str, kind: str) -> Any:
         async with gate:
             return await provider.list(district, kind)
 
-    jobs = [
-        listed(provider, district, kind)
+    wanted = list(districts)
+    return [
+        (district, listed(provider, district, kind))
         for provider in providers.values()
-        for district in districts
+        for district in wanted
         for kind in provider.kinds
     ]
-    out: dict[Address, Any] = {}
-    for objects in await all_or_none(jobs):
-        for o in objects:
-            out[Address(o.system, o.district, o.kind, o.name, o.site)] = o
-    return out
+
+
+def _by_address(answers: Iterable[Any]) -> dict[Address, Any]:
+    return {Address(o.system, o.district, o.kind, o.name, o.site): o for objects in answers for o in objects}
+
+
+async def read_live(
+    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int = READS_IN_FLIGHT
+) -> dict[Address, Any]:
+    """Every live object of the districts, from every provider, listed page by page, with
+    at most ``in_flight`` list requests at once."""
+    return _by_address(await all_or_none(job for _, job in _list_jobs(providers, districts, in_flight)))
+
+
+async def read_live_each(
+    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int = READS_IN_FLIGHT
+) -> tuple[list[str], dict[Address, Any]]:
+    """Like read_live, but a district whose reads fail is left out instead of failing the
+    whole: the districts read in full, and their objects (prefetch.py reads this way)."""
+    wanted = list(districts)
+    jobs = _list_jobs(providers, wanted, in_flight)
+    answers = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
+    failed = {district for (district, _), answer in zip(jobs, answers) if isinstance(answer, BaseException)}
+    kept = (answer for (district, _), answer in zip(jobs, answers) if district not in failed)
+    return [d for d in wanted if d not in failed], _by_address(kept)
 
 
 async def all_or_none(jobs: Iterable[Awaitable[T]]) -> list[T]:
@@ -123,11 +144,13 @@ async def make_plan(
     chosen: Scope,
     fingerprint: Fingerprint | None,
     source_commit: str | None,
+    prefetched: Prefetched | None = None,
 ) -> PlanContext:
-    """Read the live systems of the scope and diff them against the desired state."""
+    """Read the live systems of the scope and diff them against the desired state (the
+    districts ``prefetched`` read already are taken from it)."""
     in_scope = set(chosen.districts)
     desired = {o.address: o for o in state.objects if o.address.district in in_scope}
-    live = await read_live(providers, chosen.districts)
+    live = await _live(providers, chosen.districts, prefetched)
     applied = {a: s for a, s in head.state.items() if a.district in in_scope}
     changes = diff(list(desired.values()), live, applied, fingerprint)
     inputs = Inputs(
@@ -139,6 +162,18 @@ async def make_plan(
         chosen.shard,
     )
     return PlanContext(Plan.create(changes, inputs), desired, live, head, chosen)
+
+
+async def _live(
+    providers: Mapping[str, Any], districts: tuple[str, ...], prefetched: Prefetched | None
+) -> dict[Address, Any]:
+    if prefetched is None:
+        return await read_live(providers, districts)
+    rest = [d for d in districts if d not in prefetched.districts]
+    live = await read_live(providers, rest) if rest else {}
+    wanted = set(districts)
+    live.update((a, o) for a, o in prefetched.live.items() if a.district in wanted)
+    return live
 
 
 def managed_counts(ctx: PlanContext) -> dict[str, int]:

@@ -1,0 +1,175 @@
+"""Read the live systems while the configuration loads.
+
+A plan of a state's districts is two jobs that need nothing of each other until the diff:
+loading the repository (parse, validate, build the desired state: CPU) and listing every
+district's objects in the live systems (one page per district and kind: waiting on the
+network). Done one after the other, the wait comes on top of the loading. So a plan first
+guesses which districts it will read, forks a child that lists them (its own event loop
+and connections) and loads the repository meanwhile; then it takes the child's objects for
+the districts the plan really covers and reads any it did not guess in process.
+
+The guess is cheap and only ever a guess: the ``district:`` values the files mention and
+the districts of the last-applied state (the names of its files on the audit branch),
+narrowed by ``--district`` and ``--shard``. A district guessed wrongly costs a few list
+requests whose answers are dropped (a failed read of one is ignored); one not guessed is
+read after the load, as before. Nothing the child read is used unless the plan's scope
+holds its district, so the plan is the one a plan without the child makes.
+
+Only for http(s) live systems (``sim://`` runs the simulator in process, and it learns
+the districts from the loaded configuration), only on Linux (fork), and only where the
+process has no other thread (a child forked while another thread holds a lock can wait on
+it forever). A child that fails in any way (killed, a read failing after its retries)
+leaves its districts to the reads in process, which report the failure as usual.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .repo import RepoSettings, discover
+
+# A district as a resource's metadata names it, in block or flow style, quoted or not.
+_DISTRICT = re.compile(r"""\bdistrict:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)""")
+
+
+class Prefetched(NamedTuple):
+    districts: frozenset[str]  # the districts whose objects ``live`` holds, all of them
+    live: dict[Any, Any]  # Address -> LiveObject
+
+
+class Prefetch:
+    """A forked child listing the live objects of ``districts``."""
+
+    def __init__(self, pid: int, fd: int, districts: tuple[str, ...]) -> None:
+        self.pid, self.fd, self.districts = pid, fd, districts
+        self._done = False
+
+    def take(self) -> Prefetched:
+        """The child's objects, for the districts it read in full (none if it failed)."""
+        self._done = True
+        with open(self.fd, "rb") as fh:
+            payload = fh.read()
+        _, status = os.waitpid(self.pid, 0)
+        if status != 0 or not payload:
+            return Prefetched(frozenset(), {})
+        try:
+            read, live = pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - a torn payload: read everything in process
+            return Prefetched(frozenset(), {})
+        return Prefetched(frozenset(read), live)
+
+    def abandon(self) -> None:
+        """Stop the child (the plan failed before it took the objects)."""
+        if self._done:
+            return
+        self._done = True
+        os.close(self.fd)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+
+
+def guess(root: Path, settings: RepoSettings, chosen: Iterable[str], shard: str | None) -> tuple[str, ...]:
+    """The districts a plan of ``root`` will probably read (see the module docstring)."""
+    from .loop import in_shard, parse_shard
+
+    found: set[str] = set()
+    for path in discover(root, settings):
+        try:
+            found.update(_DISTRICT.findall(path.read_text(encoding="utf-8-sig", errors="replace")))
+        except OSError:
+            continue  # validate reports it
+    found |= _applied_districts(root, settings.audit_branch)
+    wanted = set(chosen)
+    if wanted:
+        found &= wanted
+    if shard:
+        parsed = parse_shard(shard)
+        found = {d for d in found if in_shard(d, parsed)}
+    return tuple(sorted(found))
+
+
+def _applied_districts(root: Path, branch: str) -> set[str]:
+    proc = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", f"refs/heads/{branch}", "--", "state/"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        return set()  # no audit branch yet
+    return {Path(line).stem for line in proc.stdout.splitlines() if line.endswith(".json")}
+
+
+def may_prefetch(live_url: str) -> bool:
+    threading = sys.modules.get("threading")
+    single = threading is None or threading.active_count() == 1
+    return live_url.startswith(("http://", "https://")) and sys.platform.startswith("linux") and single
+
+
+def start(
+    root: Path, settings: RepoSettings, live: str | None, chosen: Iterable[str], shard: str | None
+) -> Prefetch | None:
+    """Fork a child reading the guessed districts of ``live`` (default: the settings' URL),
+    or None when a plan cannot read ahead (see the module docstring)."""
+    url = live or settings.live_url
+    if not may_prefetch(url):
+        return None
+    districts = guess(root, settings, chosen, shard)
+    if not districts:
+        return None
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: list, send, and leave without unwinding the caller
+        code = 1
+        try:
+            os.close(read_fd)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            payload = pickle.dumps(_read(root, settings, url, districts), pickle.HIGHEST_PROTOCOL)
+            with open(write_fd, "wb") as fh:
+                fh.write(payload)
+            code = 0
+        except BaseException:  # noqa: BLE001 - the parent reads in process and reports
+            pass
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return Prefetch(pid, read_fd, districts)
+
+
+class _Settings(NamedTuple):
+    """What open_providers needs of a repository before it is loaded."""
+
+    root: Path
+    settings: RepoSettings
+
+
+def _read(root: Path, settings: RepoSettings, url: str, districts: tuple[str, ...]) -> tuple[list[str], dict[Any, Any]]:
+    import asyncio
+
+    from .loop import read_live_each
+    from .providers.connect import open_providers
+
+    async def main() -> tuple[list[str], dict[Any, Any]]:
+        async with open_providers(_Settings(root, settings), url) as providers:
+            return await read_live_each(providers, districts)
+
+    box: list[tuple[list[str], dict[Any, Any]]] = []
+
+    async def run() -> None:  # engine._run says why the result leaves the task this way
+        box.append(await main())
+
+    asyncio.run(run())
+    return box[0]
