@@ -28,6 +28,7 @@ import git
 from .desired import Address
 from .diff import Applied
 from .errors import AuditError
+from .jsonout import pretty
 
 STATE_FORMAT = "intcfg-state"
 RECORD_FORMAT = "intcfg-audit"
@@ -109,7 +110,7 @@ def render_state(objects: dict[Address, Applied]) -> str:
         }
         for a, o in sorted(objects.items(), key=lambda kv: kv[0].sort_key())
     ]
-    return json.dumps({"format": STATE_FORMAT, "version": VERSION, "objects": rows}, indent=2, sort_keys=True) + "\n"
+    return pretty({"format": STATE_FORMAT, "version": VERSION, "objects": rows}, sort_keys=True) + "\n"
 
 
 def trailer(value: str) -> str:
@@ -160,7 +161,7 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) ->
                 if path not in by_file:
                     g.update_index("--force-remove", path, env=env)
         files = {path: render_state(objs) for path, objs in by_file.items()}
-        files[f"records/{commit.record_name}"] = json.dumps(commit.record, indent=2, sort_keys=True) + "\n"
+        files[f"records/{commit.record_name}"] = pretty(commit.record, sort_keys=True) + "\n"
         # Two git processes for all the files, whatever their number (a state has thousands).
         shas = _blobs(repo, list(files.values()), Path(tmp))
         entries = "".join(f"100644 {sha}\t{path}\0" for path, sha in zip(files, shas, strict=True))

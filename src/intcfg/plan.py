@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 from .desired import Address
 from .diff import Change, FieldChange
 from .errors import ConfigError, UnsafePlanError
+from .jsonout import canonical, pretty
 
 FORMAT = "intcfg-plan"
 VERSION = 1
@@ -75,16 +76,16 @@ class Plan(NamedTuple):
     def to_json(self) -> str:
         body = _body(self)
         body["digest"] = digest_of(body)
+        effects = dict(self.effects)
         for change in body["changes"]:
-            found = dict(self.effects).get(change["address"])
+            found = effects.get(change["address"])
             if found:
                 change["effects"] = list(found)
-        return json.dumps(body, indent=2, sort_keys=False) + "\n"
+        return pretty(body) + "\n"
 
 
 def digest_of(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical(value)).hexdigest()
 
 
 def _change_json(c: Change) -> dict[str, Any]:

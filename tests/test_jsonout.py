@@ -1,0 +1,53 @@
+"""jsonout writes exactly what the standard library's json writes (plans, audit records
+and state are compared by digest and by golden files: a different byte would be a change)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from intcfg.jsonout import canonical, pretty
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.integers(min_value=2**64, max_value=2**80)  # beyond orjson: the standard library's way
+    | st.text()  # every code point: astral ones, control characters, lone surrogates
+)
+
+
+def values(scalars: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        max_leaves=30,
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(values(SCALARS), st.booleans())
+def test_pretty_is_json_dumps_with_indent_two(value: Any, sort_keys: bool) -> None:
+    assert pretty(value, sort_keys) == json.dumps(value, indent=2, sort_keys=sort_keys)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values(SCALARS.filter(lambda v: not isinstance(v, str)) | st.text(st.characters(exclude_categories=("Cs",)))))
+def test_canonical_is_the_compact_sorted_utf8_text(value: Any) -> None:
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert canonical(value) == expected
+
+
+def test_a_plan_sized_record_is_unchanged() -> None:
+    record = {
+        "changes": [
+            {"address": f"sis/d{i}/ETranscriptVendor/v", "fields": [{"path": "displayName", "after": "Café ☕ 𝄞"}]}
+            for i in range(50)
+        ],
+        "empty": {},
+        "none": [],
+    }
+    assert pretty(record, sort_keys=True) == json.dumps(record, indent=2, sort_keys=True)
