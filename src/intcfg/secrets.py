@@ -34,6 +34,9 @@ from typing import Any, NoReturn
 from .errors import SecretError
 
 MASK = "***"
+# Where a reference is, for errors: the text, or a function that finds it (a file and
+# line cost a parse: callers on a hot path pass the function, called only for an error).
+Where = str | Callable[[], str]
 FINGERPRINT_KEY_ENV = "INTCFG_FINGERPRINT_KEY"
 FINGERPRINT_KEY_FILE = Path(".intcfg") / "fingerprint.key"
 # Directories a {file: PATH} secret may resolve into (os.pathsep-separated). Without it,
@@ -224,16 +227,9 @@ class SecretResolver:
         self.allowed_dirs = allowed_dirs if allowed_dirs is not None else _dirs_from_env(self.env)
         self._cache: dict[tuple[str, str], Secret] = {}
 
-    def resolve(self, ref: Any, where: str | Callable[[], str] = "") -> Secret:
+    def resolve(self, ref: Any, where: Where = "") -> Secret:
         """The secret ``ref`` names; ``where`` (or a function that tells it, for callers
         that would find it at some cost) says where it was referenced, for errors."""
-        if isinstance(ref, dict) and len(ref) == 1:
-            kind, target = next(iter(ref.items()))
-            hit = self._cache.get((kind, target)) if isinstance(target, str) else None
-            if hit is not None:
-                return hit
-        if callable(where):
-            where = where()
         kind, target = _parse_ref(ref, where)
         cached = self._cache.get((kind, target))
         if cached is None:
@@ -241,7 +237,7 @@ class SecretResolver:
             self._cache[(kind, target)] = cached
         return cached
 
-    def _env(self, name: str, where: str) -> Secret:
+    def _env(self, name: str, where: Where) -> Secret:
         value = self.env.get(name)
         if value is None:
             raise SecretError(
@@ -252,7 +248,7 @@ class SecretResolver:
             raise SecretError(f"{_at(where)}environment variable {name!r} is empty")
         return Secret(value, f"env {name}")
 
-    def _file(self, target: str, where: str) -> Secret:
+    def _file(self, target: str, where: Where) -> Secret:
         path = self._checked_path(target, where)
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -279,7 +275,7 @@ class SecretResolver:
             raise SecretError(f"{_at(where)}secret file {target!r} is empty")
         return Secret(value, f"file {target}")
 
-    def _checked_path(self, target: str, where: str) -> Path:
+    def _checked_path(self, target: str, where: Where) -> Path:
         literal = Path(os.path.expanduser(target))
         if not literal.is_absolute():
             literal = self.repo_root / literal
@@ -301,7 +297,7 @@ class SecretResolver:
         return real
 
 
-def _parse_ref(ref: Any, where: str) -> tuple[str, str]:
+def _parse_ref(ref: Any, where: Where) -> tuple[str, str]:
     if hasattr(ref, "model_dump"):
         ref = ref.model_dump(exclude_none=True)
     if isinstance(ref, dict):
@@ -313,8 +309,9 @@ def _parse_ref(ref: Any, where: str) -> tuple[str, str]:
     raise SecretError(f"{_at(where)}a secret reference is {{env: NAME}} or {{file: PATH}}")
 
 
-def _at(where: str) -> str:
-    return f"{where}: " if where else ""
+def _at(where: Where) -> str:
+    text = where() if callable(where) else where
+    return f"{text}: " if text else ""
 
 
 def _inside(path: Path, directory: Path) -> bool:
