@@ -90,7 +90,7 @@ def cli() -> None:
 )
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def validate(args: tuple[str, ...]) -> None:
-    """Check config files offline: schema and cross-file rules.
+    """Validate config files offline: schema and rules.
 
     Parsed without click to start fast (a pre-commit hook); see
     `intcfg validate --help` for its options and examples.

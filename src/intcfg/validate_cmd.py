@@ -13,7 +13,7 @@ COLOR_CHOICES = ("auto", "always", "never")
 HELP = """\
 Usage: intcfg validate [OPTIONS] [PATH]...
 
-  Check config files offline: schema and cross-file rules.
+  Validate config files offline: schema and rules.
 
   Reads the YAML, checks every document against its kind's schema and the
   cross-file rules (references, site overrides, mappings, credential age), and
