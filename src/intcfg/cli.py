@@ -62,9 +62,9 @@ def cli() -> None:
     credentials, plans what would change in the live systems, applies it and
     records an audit trail in git.
 
-    Commands find the config repository from the current directory (its
-    intcfg.yaml) unless given -C DIR. Run `intcfg COMMAND --help` for a
-    command's options and examples.
+    Commands work on the config repository containing the current directory
+    (found by its intcfg.yaml); most also take -C DIR. Run `intcfg COMMAND
+    --help` for a command's options and examples.
 
     \b
     Exit codes:
