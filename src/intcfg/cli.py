@@ -61,6 +61,26 @@ def cli() -> None:
     as YAML in a git repository; intcfg validates them offline, tests the
     credentials, plans what would change in the live systems, applies it and
     records an audit trail in git.
+
+    Commands work on the config repository containing the current directory
+    (found by its intcfg.yaml); most also take -C DIR. Run `intcfg COMMAND
+    --help` for a command's options and examples.
+
+    \b
+    Exit codes:
+      0    success, valid, nothing to do
+      1    invalid input or a failed operation
+      2    usage error; with plan --detailed-exitcode and drift: there are changes
+      3    an unexpected internal error (rerun with INTCFG_TRACEBACK=1, report it)
+      130  interrupted
+
+    \b
+    Examples:
+      intcfg demo
+      intcfg validate
+      intcfg plan --out plan.json
+      intcfg apply plan.json
+      intcfg reconcile --auto-approve
     """
 
 
@@ -70,7 +90,11 @@ def cli() -> None:
 )
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def validate(args: tuple[str, ...]) -> None:
-    """Validate config files offline: YAML, schema and cross-file rules."""
+    """Validate config files offline: schema and rules.
+
+    Parsed without click to start fast (a pre-commit hook); see
+    `intcfg validate --help` for its options and examples.
+    """
     from .validate_cmd import main as validate_main
 
     sys.exit(validate_main(list(args)))
@@ -87,12 +111,22 @@ def validate(args: tuple[str, ...]) -> None:
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if a schema file is stale.")
 def schema(out: Path, check: bool) -> None:
-    """(Re)generate the JSON Schemas (draft 2020-12) from the resource models.
+    """Regenerate schemas/ from the resource models.
 
-    One schema per kind, settings.json for intcfg.yaml, and any.json for any
-    document. Editors use them through a modeline:
+    Writes the JSON Schemas (draft 2020-12): one per kind, settings.json for
+    intcfg.yaml, and any.json for any document. Editors use them through a
+    modeline:
 
+    \b
       # yaml-language-server: $schema=../schemas/any.json
+
+    Exit status: 0 written or up to date, 1 a schema is stale (--check).
+
+    \b
+    Examples:
+      intcfg schema
+      intcfg schema --check
+      intcfg schema --out build/schemas
     """
     from . import schemagen
 

@@ -10,7 +10,14 @@ import click
 @click.command()
 @click.option("--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable).")
 @click.option("--site", metavar="ID", help="What applies to this site: its overrides, connections, mappings.")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="Output format; YAML carries each value's file:line:col as a comment.",
+)
 @click.option(
     "-C",
     "--repo",
@@ -47,11 +54,20 @@ def render(districts: tuple[str, ...], site: str | None, fmt: str, repo: Path | 
 
 @click.command()
 def demo() -> None:
-    """Run the loop on the example repository, step by step.
+    """Run the whole loop on the example repository.
 
-    Copies config-repo-example into a temporary git repository and runs the real
-    commands there, showing each command and its output. Nothing outside the
-    temporary directory is touched.
+    Copies config-repo-example into a temporary git repository, starts the
+    simulator of the live systems (`intcfg sim serve` on a free loopback port)
+    and runs the real commands there, showing each command and its output:
+    validate, test, render, plan, apply, a change made by hand, drift,
+    reconcile and the audit log. Nothing outside the temporary directory is
+    touched.
+
+    Exit status: 0 every step behaved as shown, 1 a step did not.
+
+    \b
+    Examples:
+      intcfg demo
     """
     from .demo import run
 

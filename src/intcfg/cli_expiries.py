@@ -52,7 +52,12 @@ def _check_districts(districts: tuple[str, ...], known: dict[str, Any]) -> None:
     "an alarm on each warn date and on each due date.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
 )
 @click.option(
     "--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable)."

@@ -87,13 +87,27 @@ def register(group: click.Group) -> None:
     def fmt_command(
         paths: tuple[Path, ...], check: bool, show_diff: bool, config_only: bool
     ) -> None:
-        """Format config files canonically: key order, indentation, quoting; comments kept.
+        """Format config files canonically, keeping comments.
 
-        With no PATH, formats every config file of the repository containing the current
-        directory, intcfg.yaml included. Offline; never changes what a file means.
+        One layout for every file: the envelope in the order apiVersion, kind,
+        metadata, spec, lifecycle; each spec in its model's field order; two-space
+        indentation; small flow mappings such as {env: NAME} on one line; comments
+        kept with the entry they belong to. With no PATH, formats every config file
+        of the repository containing the current directory, intcfg.yaml included;
+        a PATH may be a file or a folder. Offline; refuses to write a file whose
+        data or comments would change.
 
-        Exit status: 0 done (or, with --check, nothing to change), 1 a file would
-        change (--check) or could not be formatted, 2 usage error.
+        \b
+        Exit status:
+          0  done (with --check: nothing to change)
+          1  a file would change (--check) or could not be formatted
+          2  usage error
+
+        \b
+        Examples:
+          intcfg fmt
+          intcfg fmt --check
+          intcfg fmt --diff districts/riverside-usd
         """
         from . import fmt
         from .errors import ConfigError

@@ -20,7 +20,12 @@ ADMIN_TOKEN_ENV = "INTCFG_ADMIN_TOKEN"
     "--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable)."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
 )
 @click.option(
     "--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml)."
@@ -32,7 +37,7 @@ ADMIN_TOKEN_ENV = "INTCFG_ADMIN_TOKEN"
     help="The config repository (default: the one containing the current directory).",
 )
 def test_command(districts: tuple[str, ...], fmt: str, live: str | None, repo: Path | None) -> None:
-    """Test every credential of the config against its vendor, with the real protocol.
+    """Test every credential with its vendor's real protocol.
 
     eTranscript vendors (OAuth, upload server), ETS integrations for All Sites and for
     each site with its own credentials (ETS001/ETS002), SIS sync connections (which
@@ -41,6 +46,12 @@ def test_command(districts: tuple[str, ...], fmt: str, live: str | None, repo: P
     references and never shown.
 
     Exit status: 0 all valid (expiring-soon warnings allowed), 1 any failed.
+
+    \b
+    Examples:
+      intcfg test
+      intcfg test --district riverside-usd --format json
+      intcfg test --live http://127.0.0.1:8787
     """
     from .credtest import execute
     from .render.credtest import RENDERERS
@@ -53,7 +64,18 @@ def test_command(districts: tuple[str, ...], fmt: str, live: str | None, repo: P
 
 @click.group("sim")
 def sim_group() -> None:
-    """The simulator of the live systems (sis, portal, enroll) and of the vendors' endpoints."""
+    """Simulate the live systems and the vendors' endpoints.
+
+    The admin APIs of the SIS, the parent/student portal and the enrollment
+    system (openapi/*.yaml), and the vendors' credential endpoints (eTranscript,
+    ETS, PowerSchool, Aeries, OneRoster, Skyward), for laptops, demos and tests.
+    `sim://` as live.url runs the same simulator inside each command instead.
+
+    \b
+    Examples:
+      INTCFG_ADMIN_TOKEN=dev-token intcfg sim serve
+      intcfg sim serve --port 0 --error-rate 0.1 --seed 7
+    """
 
 
 @sim_group.command("serve")
@@ -146,11 +168,19 @@ def serve_command(
     admin_token_env: str,
     allow_remote: bool,
 ) -> None:
-    """Serve the simulator over HTTP (starlette + uvicorn) until interrupted.
+    """Serve the simulator over HTTP until interrupted.
 
-    Admin API under /sis, /portal, /enroll (admin/v1, bearer token); vendor endpoints
-    under /vendors/VENDOR/INSTANCE; control under /_sim (state, stats, reset, faults,
-    seed, run-schedules). Prints the URL once it listens.
+    A starlette application under uvicorn, on loopback. Admin API under /sis, /portal,
+    /enroll (admin/v1, bearer token); vendor endpoints under /vendors/VENDOR/INSTANCE;
+    control under /_sim (state, stats, reset, faults, seed, run-schedules). Prints the
+    URL once it listens. The admin token clients must send is read from
+    INTCFG_ADMIN_TOKEN (or the variable --admin-token-env names).
+
+    \b
+    Examples:
+      intcfg sim serve
+      intcfg sim serve --port 0 --db :memory:
+      intcfg sim serve --latency-ms 20 --error-rate 0.1 --rate-limit-rate 0.05 --seed 7
     """
     from .errors import ConfigError
     from .providers.http import is_loopback

@@ -45,7 +45,7 @@ def _colour() -> bool:
 @click.command()
 @_common
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) to FILE for `intcfg apply FILE`.")
-@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True, help="Output format (json: the format --out saves).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--no-secrets", is_flag=True, help="Resolve no secret: compare secrets by reference only (pull requests from forks).")
 @click.option("-v", "--verbose", is_flag=True, help="List unchanged objects too.")
@@ -59,6 +59,9 @@ def plan(
     state intcfg applied (the audit branch): each entry names the object, the action
     and why — changed in git, changed in the live system outside git (drift), or
     both. Secrets are compared by keyed fingerprint and never shown. Read-only.
+
+    Exit status: 0 planned (with --detailed-exitcode: no changes), 1 failed,
+    2 usage error or, with --detailed-exitcode, there are changes.
 
     \b
     Examples:
@@ -101,6 +104,15 @@ def apply(
     systems and the last-applied state are still what the plan was computed from.
     Deletes happen only with --prune. One failed change does not stop independent
     ones; changes that depend on it are reported as blocked.
+
+    Exit status: 0 applied (or nothing to do), 1 a change failed, the plan is
+    stale or above the safety thresholds without --force.
+
+    \b
+    Examples:
+      intcfg apply
+      intcfg apply --auto-approve --prune
+      intcfg apply plan.json --auto-approve --push
     """
     from .engine import ApplyRequest, apply_repository
 
@@ -125,12 +137,20 @@ def _confirm(auto_approve: bool) -> Any:
 @click.command()
 @_common
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
-@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True, help="Output format; markdown is ready for an alert or an issue.")
 def drift(districts: tuple[str, ...], shard: str | None, live: str | None, repo: Path | None, out: Path | None, fmt: str) -> None:
-    """Report changes made in the live systems outside git; exit 2 when there are any.
+    """Report changes made in the live systems outside git.
 
-    Compares the live systems with the last state intcfg applied. Markdown output is
-    ready for an alert or an issue.
+    Compares the live systems with the last state intcfg applied (the audit
+    branch) and lists what someone changed by hand in an admin screen. Read-only.
+    Markdown output is ready for an alert or an issue.
+
+    Exit status: 0 no drift, 1 failed, 2 drift found.
+
+    \b
+    Examples:
+      intcfg drift
+      intcfg drift --format markdown --out drift.md
     """
     from .engine import drift_repository
     from .render.plan import RENDERERS
@@ -144,20 +164,28 @@ def drift(districts: tuple[str, ...], shard: str | None, live: str | None, repo:
 @click.command()
 @_common
 @click.option("--prune", is_flag=True, help="Delete managed objects the repository no longer declares.")
-@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True, help="Batch requests in flight at once (a batch holds up to 100 changes for one live system).")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (the CI job).")
 @click.option("--force", is_flag=True, help="Apply a plan above the safety thresholds.")
-@click.option("--lock-timeout", type=click.FloatRange(0), default=60.0, show_default=True)
+@click.option("--lock-timeout", type=click.FloatRange(0), default=60.0, show_default=True, help="Seconds to wait for another apply.")
 @click.option("--push", is_flag=True, help="Push the audit branch to origin.")
 @click.option("--skip-test", is_flag=True, help="Do not test the credentials first.")
 def reconcile(
     districts: tuple[str, ...], shard: str | None, live: str | None, repo: Path | None,
     prune: bool, parallelism: int, auto_approve: bool, force: bool, lock_timeout: float, push: bool, skip_test: bool,
 ) -> None:
-    """Validate, test credentials, plan, apply and audit: the CI job on merge.
+    """Validate, test, plan, apply and audit in one step.
 
-    Stops before changing anything when the configuration is invalid or a
-    credential fails its test.
+    The CI job on merge to main. Stops before changing anything when the
+    configuration is invalid or a credential fails its test.
+
+    Exit status: 0 reconciled (or nothing to do), 1 invalid, a credential
+    failed or a change failed.
+
+    \b
+    Examples:
+      intcfg reconcile --auto-approve
+      intcfg reconcile --auto-approve --push --shard 1/4
     """
     from .engine import ApplyRequest, reconcile_repository
 
@@ -169,9 +197,18 @@ def reconcile(
 
 @click.command()
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True, help="Output format.")
 def show(plan_file: Path, fmt: str) -> None:
-    """Render a saved plan (from `intcfg plan --out`) in any format."""
+    """Render a saved plan in any format.
+
+    PLAN_FILE is a plan saved by `intcfg plan --out`; showing it reads nothing
+    else (no configuration, no live system).
+
+    \b
+    Examples:
+      intcfg show plan.json
+      intcfg show plan.json --format markdown
+    """
     from .plan import from_json
     from .render.plan import RENDERERS
 

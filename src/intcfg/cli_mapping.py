@@ -41,7 +41,12 @@ DISTRICT_OPTION = click.option(
     help="Read the students from a CSV file (header row: source field names) instead of the SIS.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
 )
 @REPO_OPTION
 def preview_command(
@@ -52,13 +57,20 @@ def preview_command(
     fmt: str,
     repo: Path | None,
 ) -> None:
-    """Preview MAPPING on up to five sample students: each target field's source value,
-    mapping type and mapped value, and why a field could not be mapped.
+    """Preview a field mapping on up to five sample students.
 
-    Students are read from the connection's SIS with its own credentials, or from
-    --from-csv (a 'Student Unique ID' or 'id' column picks the rows).
+    MAPPING is the name of a FieldMapping resource. For each student: each target
+    field's source value, mapping type and mapped value, and why a field could not
+    be mapped. Students are read from the connection's SIS with its own credentials,
+    or from --from-csv (a 'Student Unique ID' or 'id' column picks the rows).
 
     Exit status: 0 every field mapped, 1 any field or student failed, 2 usage error.
+
+    \b
+    Examples:
+      intcfg preview ps-import-student
+      intcfg preview ps-import-student --district lakeside-sd --student 20451
+      intcfg preview ps-import-student --from-csv students.csv --format markdown
     """
     from .preview import preview
     from .render.preview import RENDERERS
@@ -82,13 +94,20 @@ def preview_command(
 def send_test_record_command(
     mapping: str, student: str, yes: bool, district: str | None, live: str | None, repo: Path | None
 ) -> None:
-    """Send one student through MAPPING to the enrollment system (Send a Test Record).
+    """Send one student through a mapping (Send a Test Record).
 
-    Shows the student's preview first and asks before sending (--yes to skip; without a
-    terminal --yes is required). The mapping must have been applied (exist live).
+    MAPPING is the name of a FieldMapping resource; the student goes through it to
+    the enrollment system. Shows the student's preview first and asks before sending
+    (--yes to skip; without a terminal --yes is required). The mapping must have been
+    applied (exist live).
 
     Exit status: 0 accepted, 1 refused by the live system (with its remedy) or failed,
     2 usage error.
+
+    \b
+    Examples:
+      intcfg send-test-record ps-import-student --student 20451
+      intcfg send-test-record ps-import-student --student 20451 --yes
     """
     from .preview import from_sis, select_mapping, send_test_record
     from .render.preview import RENDERERS, test_record_text
@@ -126,13 +145,18 @@ def send_test_record_command(
 def import_command(
     district: str, systems: tuple[str, ...], out: Path | None, live: str | None, repo: Path | None
 ) -> None:
-    """Write YAML for what the live systems hold today for a district, and adopt it.
+    """Write YAML for what a district's live systems hold.
 
-    One file per kind under OUT/districts/DISTRICT/, per-site objects as SiteOverride
-    documents, secrets as {env: NAME} references (the variables to set are listed),
-    and the District from the enrollment system when the repository lacks it. The
-    objects are recorded as managed on the audit branch, so the next plan shows them
-    in sync.
+    For adopting objects configured by hand before intcfg. One file per kind under
+    OUT/districts/DISTRICT/, per-site objects as SiteOverride documents, secrets as
+    {env: NAME} references (the variables to set are listed), and the District from
+    the enrollment system when the repository lacks it. The objects are recorded as
+    managed on the audit branch, so the next plan shows them in sync.
+
+    \b
+    Examples:
+      intcfg import --district riverside-usd
+      intcfg import --district riverside-usd --system enroll --out imported
     """
     from .importer import execute
 
@@ -159,7 +183,14 @@ def import_command(
     type=click.Choice(["states", "countries", "languages", "races", "ethnicities", "genders", "custom-fields"]),
     help="Only this code set (repeatable; default: all).",
 )
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="File format of the cached code sets.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -172,8 +203,18 @@ def import_command(
 def field_codes_command(
     kinds: tuple[str, ...], fmt: str, out: Path | None, live: str | None, repo: Path | None
 ) -> None:
-    """Download the enrollment system's Field Codes (the code sets match-code targets use)
-    for each district, cached as field-codes/DISTRICT/KIND.csv (or .json)."""
+    """Download the enrollment system's Field Codes.
+
+    The code sets (states, languages, races, ...) that Match Codes targets must use,
+    for each district, cached as field-codes/DISTRICT/KIND.csv (or .json); commit
+    them, and `intcfg validate` checks match-code targets against them offline
+    (INTCFG-E223).
+
+    \b
+    Examples:
+      intcfg field-codes
+      intcfg field-codes --kind languages --kind races --format json
+    """
     from .importer import CODE_KINDS, download_codes
 
     for path in download_codes(repo, kinds or CODE_KINDS, fmt, out, live):

@@ -12,18 +12,24 @@ import click
 @click.command("secrets-scan")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def secrets_scan(paths: tuple[Path, ...]) -> None:
-    """Find plaintext credentials in YAML files; offline, never shows a value.
+    """Find plaintext credentials in YAML files.
 
-    Scans every field of every YAML file named (directories: the YAML files below
-    them; default: the config repository around the current directory, or the
-    current directory): values under keys named like a secret that are not a
-    reference ({env: NAME} or {file: PATH}), private key blocks, JWTs, AWS access
-    keys, bearer tokens, credentials in URLs, hex keys (an Aeries certificate) and
-    long high-entropy strings. Each hit names file:line:column and shows the value
+    Offline; never shows a value. Scans every field of every YAML file in PATHS
+    (files, or directories: the YAML files below them; default: the config
+    repository around the current directory, or the current directory): values
+    under keys named like a secret that are not a reference ({env: NAME} or
+    {file: PATH}), private key blocks, JWTs, AWS access keys, bearer tokens,
+    credentials in URLs, hex keys (an Aeries certificate) and long high-entropy
+    strings. Each hit names file:line:column and shows the value
     masked (its first two characters and its length). End a line with
     `# intcfg: allow-secret` to accept what is on it.
 
     Exit status: 0 none found, 1 found (or a file could not be read), 2 usage error.
+
+    \b
+    Examples:
+      intcfg secrets-scan
+      intcfg secrets-scan districts .github/workflows
     """
     from .repo import find_root
     from .secretscan import ALLOW_COMMENT, scan

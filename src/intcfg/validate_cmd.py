@@ -13,15 +13,25 @@ COLOR_CHOICES = ("auto", "always", "never")
 HELP = """\
 Usage: intcfg validate [OPTIONS] [PATH]...
 
-  Validate config files offline: YAML, schema and cross-file rules. Never opens
-  a network connection and never resolves a secret.
+  Validate config files offline: schema and rules.
+
+  Reads the YAML, checks every document against its kind's schema and the
+  cross-file rules (references, site overrides, mappings, credential age), and
+  prints each finding as file:line:column, severity, rule id and message. Never
+  opens a network connection and never resolves a secret.
 
   With no PATH, validates the repository containing the current directory (found
   by its intcfg.yaml). With PATHs (files or folders), the whole repository still
   provides the context for references, but only findings in those files are
-  reported.
+  reported. INTCFG_TODAY=YYYY-MM-DD fixes the date the credential-age rules use.
 
   Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.
+
+  Examples:
+    intcfg validate
+    intcfg validate districts/riverside-usd/ets.yaml
+    intcfg validate --format github --strict
+    intcfg validate -f sarif -o validate.sarif
 
 Options:
   -f, --format [text|json|github|sarif|junit]
