@@ -153,6 +153,32 @@ def intcfg(repo: LiveRepo, *args: str, **extra_env: str) -> subprocess.Completed
     )
 
 
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+
+
+def applied_repo(dest: Path, sim: Sim, **seed_changes: object) -> LiveRepo:
+    """The example pointed at ``sim``, committed, seeded (district fields from
+    ``seed_changes``) and applied."""
+    repo = live_repo(dest, sim.url)
+    for d in repo.seed["districts"]:
+        d.update(seed_changes)
+    sim.call("POST", "/_sim/seed", json=repo.seed)
+    git(repo.root, "init", "-q", "-b", "main")
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-qm", "config")
+    proc = intcfg(repo, "apply", "--auto-approve")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return repo
+
+
 def assert_no_canary(repo: LiveRepo, *texts: str) -> None:
     for value in [*repo.secrets.values(), ADMIN_TOKEN]:
         for text in texts:

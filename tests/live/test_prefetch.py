@@ -1,0 +1,123 @@
+"""Reads ahead of the load (intcfg/prefetch.py): a plan that lists the live systems in a
+child while the repository loads is the plan that reads after the load, byte for byte,
+with the same requests; a wrong guess costs only its own reads; a failing child leaves
+the failure to the reads in process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from livekit import LiveRepo, Sim, applied_repo, intcfg, shared_sim_fixture, sim_fixture  # noqa: F401 - fixtures
+
+from intcfg import loop
+from intcfg.desired import Address
+from intcfg.prefetch import Prefetched
+
+OFF = {"INTCFG_READ_AHEAD": "0"}
+KINDS = 5  # list requests per district: one per kind of the three systems
+
+
+def _requests(sim: Sim) -> tuple[int, dict[str, Any]]:
+    """Requests to the live systems so far (the simulator's control calls aside), by path."""
+    by_path = sim.call("GET", "/_sim/stats")["byPath"]
+    live = {path: statuses for path, statuses in by_path.items() if "/_sim/" not in path}
+    return sum(sum(s.values()) for s in live.values()), live
+
+
+def _plan(sim: Sim, repo: LiveRepo, *args: str, **env: str) -> tuple[int, str, str, int, list[str]]:
+    """Run a plan: its exit code, output, and the requests it made (a count, the paths)."""
+    before, earlier = _requests(sim)
+    proc = intcfg(repo, "plan", "--format", "json", *args, **env)
+    after, paths = _requests(sim)
+    asked = [p for p, statuses in paths.items() if statuses != earlier.get(p)]
+    return proc.returncode, proc.stdout, proc.stderr, after - before, asked
+
+
+def _applied(sim: Sim, tmp_path: Path) -> LiveRepo:
+    return applied_repo(tmp_path / "repo", sim)
+
+
+def test_a_plan_read_ahead_is_the_plan_read_after_the_load(sim: Sim, tmp_path: Path) -> None:
+    repo = _applied(sim, tmp_path)
+    (repo.root / "districts/riverside-usd/etranscript.yaml").write_text(
+        (repo.root / "districts/riverside-usd/etranscript.yaml")
+        .read_text(encoding="utf-8")
+        .replace("displayName: ", "displayName: Renamed ", 1),
+        encoding="utf-8",
+    )
+    code, ahead, err, n_ahead, _ = _plan(sim, repo)
+    code_off, after, err_off, n_after, _ = _plan(sim, repo, **OFF)
+    assert (code, err) == (code_off, err_off) == (0, "")
+    assert ahead == after
+    assert [c["action"] for c in json.loads(ahead)["changes"] if c["action"] != "noop"] == ["update"]
+    assert n_ahead == n_after == 3 * KINDS
+
+
+def test_only_the_chosen_districts_are_read_ahead(sim: Sim, tmp_path: Path) -> None:
+    repo = _applied(sim, tmp_path)
+    _, ahead, _, n_ahead, paths = _plan(sim, repo, "--district", "hillcrest-isd")
+    _, after, _, n_after, _ = _plan(sim, repo, "--district", "hillcrest-isd", **OFF)
+    assert ahead == after
+    assert n_ahead == n_after == KINDS
+    assert not [p for p in paths if "/districts/riverside-usd/" in p or "/districts/lakeside-sd/" in p]
+
+
+def test_a_wrong_guess_costs_its_reads_and_changes_nothing(sim: Sim, tmp_path: Path) -> None:
+    repo = _applied(sim, tmp_path)
+    # A comment that names a district no live system knows: the guess reads it, the plan
+    # (whose scope does not hold it) drops what came back.
+    schedule = repo.root / "districts/lakeside-sd/schedules.yaml"
+    schedule.write_text("# moved here from district: ghost-district\n" + schedule.read_text(encoding="utf-8"), encoding="utf-8")
+    code, ahead, err, n_ahead, paths = _plan(sim, repo)
+    _, after, _, n_after, _ = _plan(sim, repo, **OFF)
+    assert (code, err) == (0, "")
+    assert ahead == after
+    assert [p for p in paths if "/districts/ghost-district/" in p]  # read ahead (the child ran) ...
+    assert "ghost-district" not in ahead  # ... and dropped
+    assert n_ahead == n_after + KINDS
+
+
+def test_a_failing_read_ahead_leaves_the_error_to_the_plan(sim: Sim, tmp_path: Path) -> None:
+    repo = _applied(sim, tmp_path)
+    sim.call("POST", "/_sim/faults", json={"errorRate": 1.0, "retryAfter": 0})
+    code, out, err, _, _ = _plan(sim, repo)
+    code_off, out_off, err_off, _, _ = _plan(sim, repo, **OFF)
+    assert (code, out) == (code_off, out_off) == (1, "")
+    # Which list fails first varies from run to run, with or without reading ahead.
+    for text in (err, err_off):
+        assert re.fullmatch(r"Error: (sis|portal|enroll): GET \S+/districts/\S+: 50[0234] simulated fault \(error\)\n", text), text
+
+
+class _Provider:
+    """Lists from a fixed set of objects, recording what was asked."""
+
+    kinds = ("ETranscriptVendor",)
+
+    def __init__(self, objects: list[Any]) -> None:
+        self.objects, self.asked = objects, []
+
+    async def list(self, district: str, kind: str) -> list[Any]:
+        self.asked.append(district)
+        return [o for o in self.objects if o.district == district]
+
+
+class _Live(dict):  # type: ignore[type-arg]
+    def __getattr__(self, name: str) -> Any:
+        return self[name]
+
+
+def _live(district: str) -> Any:
+    return _Live(system="sis", district=district, kind="ETranscriptVendor", name="v", site=None)
+
+
+def test_districts_not_guessed_are_read_after_the_load_and_others_dropped() -> None:
+    provider = _Provider([_live("a"), _live("b"), _live("c")])
+    prefetched = Prefetched(frozenset({"a", "x"}), {Address("sis", "a", "ETranscriptVendor", "v"): _live("a"),
+                                                    Address("sis", "x", "ETranscriptVendor", "v"): _live("x")})
+    live = asyncio.run(loop._live({"sis": provider}, ("a", "b"), prefetched))
+    assert provider.asked == ["b"]
+    assert sorted(a.district for a in live) == ["a", "b"]
