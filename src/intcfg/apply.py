@@ -226,6 +226,7 @@ def new_state(
     desired: Mapping[Address, DesiredObject],
     live: Mapping[Address, Any],
     fingerprint: Any,
+    wants: Mapping[Address, dict[str, Any]] | None = None,
 ) -> dict[Address, Applied]:
     """The last-applied state after ``results``.
 
@@ -240,13 +241,13 @@ def new_state(
         if r.action == "delete":
             state.pop(r.address, None)
         else:
-            state[r.address] = _applied(desired[r.address], r.live_id or "", r.revision or 0, fingerprint)
+            state[r.address] = _applied(desired[r.address], r.live_id or "", r.revision or 0, fingerprint, wants)
     done = {r.address for r in results}
     for address, obj in desired.items():
         have = live.get(address)
         if address in done or have is None:
             continue
-        fresh = _applied(obj, have.id, have.revision, fingerprint)
+        fresh = _applied(obj, have.id, have.revision, fingerprint, wants)
         if state.get(address) != fresh and have.managed_by == "intcfg":
             state[address] = fresh
     for address in list(state):
@@ -255,6 +256,9 @@ def new_state(
     return state
 
 
-def _applied(obj: DesiredObject, live_id: str, revision: int, fingerprint: Any) -> Applied:
+def _applied(
+    obj: DesiredObject, live_id: str, revision: int, fingerprint: Any, wants: Mapping[Address, dict[str, Any]] | None
+) -> Applied:
     prune = obj.lifecycle.get("prune", True) is not False
-    return Applied(live_id, revision, comparable(obj, fingerprint), prune)
+    want = wants.get(obj.address) if wants else None
+    return Applied(live_id, revision, want if want is not None else comparable(obj, fingerprint), prune)

@@ -13,7 +13,7 @@ live object's revision moved while no visible field did.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, NamedTuple, Protocol
 
 from .desired import Address, DesiredObject, dotted
@@ -72,11 +72,22 @@ def is_secret_ref(value: Any) -> bool:
 
 def flatten(spec: Any, prefix: tuple[str | int, ...] = ()) -> dict[str, Any]:
     """Leaf path -> value. Secret references and lists of scalars are leaves."""
-    if isinstance(spec, dict) and spec and not is_secret_ref(spec):
-        return {k: v for key, value in spec.items() for k, v in flatten(value, (*prefix, key)).items()}
-    if isinstance(spec, list) and any(isinstance(v, dict) for v in spec):
-        return {k: v for i, value in enumerate(spec) for k, v in flatten(value, (*prefix, i)).items()}
-    return {dotted(prefix): spec} if prefix else {}
+    out: dict[str, Any] = {}
+    _flatten_into(spec, dotted(prefix), out)
+    return out
+
+
+def _flatten_into(value: Any, path: str, out: dict[str, Any]) -> None:
+    # One dict for the whole walk: the diff flattens every object of a state two or three
+    # times, and merging a dict per level cost most of it.
+    if isinstance(value, dict) and value and not is_secret_ref(value):
+        for key, item in value.items():
+            _flatten_into(item, f"{path}.{key}" if path else str(key), out)
+    elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        for i, item in enumerate(value):
+            _flatten_into(item, f"{path}.{i}" if path else str(i), out)
+    elif path:
+        out[path] = value
 
 
 def secret_paths(spec: dict[str, Any]) -> set[str]:
@@ -135,12 +146,15 @@ def diff_object(
     applied: Applied | None,
     fingerprint: Fingerprint | None,
     address: Address,
+    want: dict[str, Any] | None = None,
 ) -> Change:
+    """``want``: ``comparable(desired, fingerprint)`` when the caller has it already."""
     if desired is None:
         if live is None:
             return Change(address, "noop", "none", note="deleted outside git; already gone")
         return Change(address, "delete", "prune", live_id=live.id)
-    want = comparable(desired, fingerprint)
+    if want is None:
+        want = comparable(desired, fingerprint)
     secrets = secret_paths(desired.spec)
     if live is None:
         reason: Reason = "drift" if applied is not None else "config"
@@ -221,11 +235,13 @@ def diff(
     live: dict[Address, LiveLike],
     applied: dict[Address, Applied],
     fingerprint: Fingerprint | None = None,
+    wants: Mapping[Address, dict[str, Any]] | None = None,
 ) -> list[Change]:
-    """Changes for every managed or desired address; unmanaged live objects are left out."""
+    """Changes for every managed or desired address; unmanaged live objects are left out.
+    ``wants``: the desired objects' comparables, when the caller has them already."""
     out = []
     for address, want, have, last in pair(desired, live, applied):
         if want is None and not managed(have, last):
             continue  # never managed by intcfg: never touched
-        out.append(diff_object(want, have, last, fingerprint, address))
+        out.append(diff_object(want, have, last, fingerprint, address, wants.get(address) if wants else None))
     return out

@@ -40,6 +40,9 @@ class PlanContext(NamedTuple):
     live: dict[Address, Any]
     head: audit.AuditHead
     scope: Scope
+    # Each desired object's comparable (diff.comparable): the diff, the config digest and
+    # the new state all need it, and at state scale it costs seconds to compute.
+    wants: dict[Address, dict[str, Any]] = {}  # noqa: RUF012 - never mutated
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -132,8 +135,8 @@ def _live_digest(live: Mapping[Address, Any]) -> str:
     return digest_of(rows)
 
 
-def _config_digest(desired: Mapping[Address, DesiredObject], fingerprint: Fingerprint | None) -> str:
-    rows = [[str(a), comparable(o, fingerprint), o.lifecycle] for a, o in sorted(desired.items(), key=lambda kv: kv[0].sort_key())]
+def _config_digest(desired: Mapping[Address, DesiredObject], wants: Mapping[Address, dict[str, Any]]) -> str:
+    rows = [[str(a), wants[a], o.lifecycle] for a, o in sorted(desired.items(), key=lambda kv: kv[0].sort_key())]
     return digest_of(rows)
 
 
@@ -152,16 +155,17 @@ async def make_plan(
     desired = {o.address: o for o in state.objects if o.address.district in in_scope}
     live = await _live(providers, chosen.districts, prefetched)
     applied = {a: s for a, s in head.state.items() if a.district in in_scope}
-    changes = diff(list(desired.values()), live, applied, fingerprint)
+    wants = {a: comparable(o, fingerprint) for a, o in desired.items()}
+    changes = diff(list(desired.values()), live, applied, fingerprint, wants)
     inputs = Inputs(
-        _config_digest(desired, fingerprint),
+        _config_digest(desired, wants),
         _live_digest(live),
         head.commit or "none",
         source_commit,
         chosen.districts,
         chosen.shard,
     )
-    return PlanContext(Plan.create(changes, inputs), desired, live, head, chosen)
+    return PlanContext(Plan.create(changes, inputs), desired, live, head, chosen, wants)
 
 
 async def _live(
@@ -248,7 +252,7 @@ def record(
     recorded. ``run`` is this run's id, the one its own journal entry carries."""
     in_scope = set(ctx.scope.districts)
     old = {a: s for a, s in ctx.head.state.items() if a.district in in_scope}
-    fresh = new_state(old, results, ctx.desired, ctx.live, fingerprint)
+    fresh = new_state(old, results, ctx.desired, ctx.live, fingerprint, ctx.wants)
     done = {r.address for r in results}
     # State the live systems contradict, without a result of this run: an interrupted run's
     # writes (or deletes: the address is gone from both sides), recorded now.
