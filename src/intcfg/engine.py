@@ -12,6 +12,7 @@ from .desired import DesiredState, build
 from .errors import ConfigError
 from .findings import Report
 from .loader import Document, load_file, load_text
+from .log import phased
 from .repo import RepoSettings, discover, find_root
 from .validate import validate
 
@@ -49,6 +50,7 @@ _RESOURCE_KINDS = {
 }
 
 
+@phased("load", "loaded the repository", lambda r: {"documents": len(r.documents), "files": r.report.files})
 def load_repository(start: Path | None = None, tolerate: frozenset[str] = frozenset()) -> Repository:
     """The valid repository containing ``start``; raises InvalidConfig when it does not validate.
 
@@ -273,9 +275,9 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
             journal.write(git_dir, [*interrupted, journal.entry(run_id, ctx.plan, loop.actor(), now)])
             results = _run(_apply(repository, ctx, request, None))
             for result in results:
-                echo(_result_line(result))
+                echo(_result_line(result), detail=result.outcome == "ok")
         else:
-            echo(text(ctx.plan), nl=False)
+            echo(text(ctx.plan), nl=False, detail=True)
         fingerprint = _fingerprint(repository, True)
         outcome = loop.record(root, branch, ctx, results, fingerprint, loop.actor(), run=run_id, interrupted=interrupted)
         journal.clear(git_dir)  # recorded, or nothing was changed
@@ -303,5 +305,5 @@ def reconcile_repository(
             echo(credtest_text(report), nl=False)
             echo("Not applying: fix the failing credentials first (or rerun with --skip-test).")
             return ApplyOutcome([], None, credentials_failed=True)
-        echo(f"Credentials: all {len(report.results)} valid.")
+        echo(f"Credentials: all {len(report.results)} valid.", detail=True)
     return apply_repository(start, request, confirm, echo)
