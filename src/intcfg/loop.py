@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from . import audit
+from . import audit, log
 from .apply import Applier, Options, Progress, Result, Reveal, new_state
 from .desired import Address, DesiredObject, DesiredState
 from .diff import Applied, Fingerprint, comparable, diff, managed
@@ -69,6 +69,7 @@ def scope(state: DesiredState, head: audit.AuditHead, districts: Iterable[str], 
     return Scope(tuple(sorted(chosen)), shard)
 
 
+@log.phased("plan.read", "read the live systems", lambda live: {"objects": len(live)})
 async def read_live(
     providers: Mapping[str, Any], districts: Iterable[str], in_flight: int = READS_IN_FLIGHT
 ) -> dict[Address, Any]:
@@ -78,7 +79,9 @@ async def read_live(
 
     async def listed(provider: Any, district: str, kind: str) -> Any:
         async with gate:
-            return await provider.list(district, kind)
+            objects = await provider.list(district, kind)
+        log.advance()
+        return objects
 
     jobs = [
         listed(provider, district, kind)
@@ -86,6 +89,7 @@ async def read_live(
         for district in districts
         for kind in provider.kinds
     ]
+    log.expect(len(jobs), "Reading the live systems")
     out: dict[Address, Any] = {}
     for objects in await all_or_none(jobs):
         for o in objects:
@@ -129,7 +133,9 @@ async def make_plan(
     desired = {o.address: o for o in state.objects if o.address.district in in_scope}
     live = await read_live(providers, chosen.districts)
     applied = {a: s for a, s in head.state.items() if a.district in in_scope}
-    changes = diff(list(desired.values()), live, applied, fingerprint)
+    with log.phase("plan.diff", "compared desired, live and last-applied", desired=len(desired)) as p:
+        changes = diff(list(desired.values()), live, applied, fingerprint)
+        p["changes"] = sum(1 for c in changes if c.is_change)
     inputs = Inputs(
         _config_digest(desired, fingerprint),
         _live_digest(live),
