@@ -102,7 +102,7 @@ def expiries(
     if fmt == "text" and output.colour():
         from .render.tty import expiries as tty_expiries
 
-        click.echo(tty_expiries(listed, now, within, quiet=quiet, width=output.width()), nl=False)
+        click.echo(tty_expiries(listed, now, within, quiet=quiet, width=output.width()), nl=False, color=True)
     else:
         click.echo(RENDERERS[fmt](listed, now, within, quiet=quiet), nl=False)
     if ics is not None:

@@ -52,7 +52,7 @@ def test_command(districts: tuple[str, ...], fmt: str, live: str | None, repo: P
     if fmt == "text" and output.colour():
         from .render.tty import credtest
 
-        click.echo(credtest(report, quiet=quiet, width=output.width()), nl=False)
+        click.echo(credtest(report, quiet=quiet, width=output.width()), nl=False, color=True)
     else:
         click.echo(RENDERERS[fmt](report, quiet=quiet), nl=False)
     sys.exit(0 if report.ok else 1)

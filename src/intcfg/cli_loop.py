@@ -32,7 +32,7 @@ def _common(f: Any) -> Any:
 
 def _output(text: str, out: Path | None) -> None:
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=output.colour() or None)
         return
     out.write_text(text, encoding="utf-8")
     output.note(f"wrote {out}", "wrote", path=str(out))
@@ -89,7 +89,7 @@ def plan(
     if out is not None:
         out.write_text(ctx.plan.to_json(), encoding="utf-8")
     if fmt != "json" or out is None:
-        click.echo(_render(ctx.plan, fmt, verbose=output.current().verbosity > 0), nl=False)
+        click.echo(_render(ctx.plan, fmt, verbose=output.current().verbosity > 0), nl=False, color=output.colour() or None)
     if out is not None:
         output.note(f"Saved the plan to {out}; apply it with: intcfg apply {out}", "plan.saved", path=str(out))
     if detailed_exitcode and ctx.plan.has_changes():
@@ -190,7 +190,7 @@ def show(plan_file: Path, fmt: str) -> None:
     from .plan import from_json
 
     saved = from_json(plan_file.read_text(encoding="utf-8"), str(plan_file))
-    click.echo(_render(saved, fmt), nl=False)
+    click.echo(_render(saved, fmt), nl=False, color=output.colour() or None)
 
 
 def register(group: click.Group) -> None:

@@ -24,7 +24,8 @@ EXPIRY_STYLES = {"ok": "", "warning": "yellow", "expired": "bold red"}
 def _console(width: int) -> Any:
     from rich.console import Console
 
-    return Console(file=io.StringIO(), force_terminal=True, color_system="standard", width=width,
+    # The caller decided on colour (--color, NO_COLOR, a terminal): rich is not to decide again.
+    return Console(file=io.StringIO(), force_terminal=True, no_color=False, color_system="standard", width=width,
                    highlight=False, emoji=False, markup=False)
 
 
