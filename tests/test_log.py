@@ -13,13 +13,12 @@ import json
 import logging
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, INTCFG, cli_env
 
+from conftest import EXAMPLE, INTCFG, cli_env
 from intcfg import log, output
 from intcfg.secrets import Secret
 

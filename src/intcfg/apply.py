@@ -217,6 +217,8 @@ def _log_result(result: Result) -> None:
     """Changes that went well at DEBUG (-vv), the others at INFO (-v); the message is
     scrubbed already and the log handler scrubs again."""
     level = logging.DEBUG if result.outcome in ("ok", "skipped") else logging.INFO
+    if not log.isEnabledFor(level):  # a state's apply has thousands of changes
+        return
     log.log(level, "%s %s: %s%s", result.action, result.address, result.outcome,
             f" ({result.message})" if result.message else "",
             extra=ev("apply.change", address=str(result.address), action=result.action, outcome=result.outcome,

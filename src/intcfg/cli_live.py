@@ -42,10 +42,9 @@ def test_command(districts: tuple[str, ...], fmt: str, live: str | None, repo: P
 
     Exit status: 0 all valid (expiring-soon warnings allowed), 1 any failed.
     """
+    from . import output
     from .credtest import execute
     from .render.credtest import RENDERERS
-
-    from . import output
 
     report = execute(repo, districts, live)
     quiet = output.current().quiet

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,23 +27,23 @@ def main(argv: list[str] | None = None) -> int:
 
 # The output options intcfg takes before a command name (see output.py); click parses them
 # for every other command, this for validate's fast path.
-_FLAGS = {"-q": ("quiet", True), "--quiet": ("quiet", True), "-v": ("verbosity", 1), "--verbose": ("verbosity", 1)}
+_FLAGS: dict[str, tuple[str, Any]] = {"-q": ("quiet", True), "--quiet": ("quiet", True), "-v": ("verbosity", 1), "--verbose": ("verbosity", 1)}
 _VALUED = {"--log-format": "log_format", "--color": "color"}
 
 
-def _output_options(args: list[str]) -> tuple[dict[str, object], list[str]]:
+def _output_options(args: list[str]) -> tuple[dict[str, Any], list[str]]:
     """The output options before the command name, and the rest; unknown ones stay in the
     rest (click will say what is wrong with them)."""
-    found: dict[str, object] = {}
+    found: dict[str, Any] = {}
     i = 0
     while i < len(args):
         arg = args[i]
         name, _, value = arg.partition("=")
         if arg in _FLAGS:
             key, given = _FLAGS[arg]
-            found[key] = found.get(key, 0) + given if key == "verbosity" else given  # type: ignore[operator]
+            found[key] = found.get(key, 0) + given if key == "verbosity" else given
         elif len(arg) > 2 and arg.startswith("-v") and set(arg[1:]) == {"v"}:
-            found["verbosity"] = int(found.get("verbosity", 0)) + len(arg) - 1  # type: ignore[call-overload]
+            found["verbosity"] = found.get("verbosity", 0) + len(arg) - 1
         elif name in _VALUED and (value or "=" in arg):
             found[_VALUED[name]] = value
         elif arg in _VALUED and i + 1 < len(args):

@@ -91,7 +91,7 @@ def test_verbose_before_or_after_plan_lists_unchanged_objects_and_logs_the_phase
     assert [(m.group(1), m.group(2)) for m in logged if m] == [
         ("INFO ", "load"), ("INFO ", "audit.read"), ("INFO ", "plan.read"), ("INFO ", "plan.diff"), ("INFO ", "command"),
     ]
-    assert f"plan.read: read the live systems in " in before.stderr
+    assert "plan.read: read the live systems in " in before.stderr
     assert f" objects=20 requests={LIST_REQUESTS} " in before.stderr
     debug = run(repo, "-vv", "plan").stderr
     assert debug.count(" DEBUG http.request: GET ") == LIST_REQUESTS
