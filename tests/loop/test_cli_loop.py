@@ -10,7 +10,6 @@ import re
 import subprocess
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
 from conftest import INTCFG, cli_env
@@ -66,10 +65,15 @@ def hand_edit(repo: Path, system: str, district: str, kind: str, name: str, mana
             response = await provider.client.put(provider.path(district, kind, name), json={"spec": spec, "managedBy": managed_by})
             assert response.status_code in (200, 201), response.text
 
-    # Only for this call: a canary left in os.environ reaches every later test of the worker
-    # (tests/live's "a missing variable is an error" found one set).
-    with mock.patch.dict(os.environ, canaries(repo)):
+    # The providers read the admin token's variable from the environment; the canaries
+    # must not stay in it for the tests this worker runs next.
+    saved = dict(os.environ)
+    os.environ.update(canaries(repo))
+    try:
         asyncio.run(edit())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def test_plan_apply_converge_and_audit(repo: Path) -> None:
