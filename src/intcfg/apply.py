@@ -14,6 +14,8 @@ a rerun after any failure or crash converges.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from itertools import zip_longest
 from typing import Any, Literal, NamedTuple, Protocol
@@ -21,12 +23,16 @@ from typing import Any, Literal, NamedTuple, Protocol
 from .desired import Address, DesiredObject
 from .diff import Applied, Change, comparable, is_secret_ref
 from .errors import IntcfgError
+from .log import ev, phase
 from .providers.base import MAX_BATCH, BatchOp, BatchResult
 from .secrets import scrub
 
 Outcome = Literal["ok", "failed", "skipped", "blocked"]
 DEPENDENT_KINDS = ("FieldMapping", "Schedule")
 TIERS = 4
+TIER_NAMES = ("objects others depend on", "mappings and schedules", "deletes of mappings and schedules",
+              "deletes of the rest")
+log = logging.getLogger(__name__)
 
 
 class Writer(Protocol):
@@ -97,18 +103,33 @@ class Applier:
         self.options = options
         self.progress = progress
         self.results: dict[Address, Result] = {}
+        self.phase: Any = None  # the apply phase while running: progress per change
         # A connection -> the first of its dependents whose change did not succeed.
         self.held_by: dict[Address, Address] = {}
 
     async def run(self, changes: list[Change]) -> list[Result]:
         gate = asyncio.Semaphore(max(1, self.options.parallelism))
-        for tier in range(TIERS):
-            ready = [c for c in changes if c.is_change and _tier(c) == tier and self._admit(c)]
-            await asyncio.gather(*(self._send(system, chunk, gate) for system, chunk in batches(ready)))
+        with phase("apply", "applied the changes", log) as applying:
+            applying.expect(sum(1 for c in changes if c.is_change), "Applying the changes")
+            self.phase = applying
+            for tier in range(TIERS):
+                ready = [c for c in changes if c.is_change and _tier(c) == tier and self._admit(c)]
+                if not ready:
+                    continue
+                chunks = list(batches(ready))
+                with phase("apply.tier", f"applied tier {tier + 1} ({TIER_NAMES[tier]})", log, tier=tier + 1,
+                           changes=len(ready), batches=len(chunks)):
+                    await asyncio.gather(*(self._send(system, chunk, gate) for system, chunk in chunks))
+            outcomes = [r.outcome for r in self.results.values()]
+            for outcome in ("ok", "failed", "skipped", "blocked"):
+                applying[outcome] = outcomes.count(outcome)
         return [self.results[c.address] for c in changes if c.address in self.results]
 
     def _record(self, result: Result) -> None:
         self.results[result.address] = result
+        _log_result(result)
+        if self.phase is not None:
+            self.phase.advance()
         if result.outcome != "ok":
             up = parent(result.address, _spec_of(self, result.address))
             if up is not None:
@@ -160,7 +181,10 @@ class Applier:
                     sent.append(change)
                 except IntcfgError as e:
                     refused.append(Result(change.address, change.action, "failed", scrub(str(e))))
+            started = time.perf_counter()
             results = await self._batch(system, sent, ops) if ops else []
+            if ops:
+                _log_batch(system, results, time.perf_counter() - started)
         for result in (*refused, *results):
             self._record(result)
 
@@ -180,6 +204,25 @@ class Applier:
             message = f"{system}: the batch answered {len(answers)} results for {len(changes)} changes"
             return [Result(c.address, c.action, "failed", message) for c in changes]
         return [_result(system, c, answer) for c, answer in zip(changes, answers, strict=True)]
+
+
+def _log_batch(system: str, results: list[Result], seconds: float) -> None:
+    ok = sum(1 for r in results if r.outcome == "ok")
+    log.debug("%s: batch of %d sent: %d ok, %d failed", system, len(results), ok, len(results) - ok,
+              extra=ev("apply.batch", system=system, size=len(results), ok=ok, failed=len(results) - ok,
+                       duration_s=round(seconds, 3)))
+
+
+def _log_result(result: Result) -> None:
+    """Changes that went well at DEBUG (-vv), the others at INFO (-v); the message is
+    scrubbed already and the log handler scrubs again."""
+    level = logging.DEBUG if result.outcome in ("ok", "skipped") else logging.INFO
+    if not log.isEnabledFor(level):  # a state's apply has thousands of changes
+        return
+    log.log(level, "%s %s: %s%s", result.action, result.address, result.outcome,
+            f" ({result.message})" if result.message else "",
+            extra=ev("apply.change", address=str(result.address), action=result.action, outcome=result.outcome,
+                     message=result.message, revision=result.revision))
 
 
 def _result(system: str, change: Change, answer: BatchResult) -> Result:

@@ -15,6 +15,7 @@ import contextlib
 import errno
 import fcntl
 import json
+import logging
 import os
 import re
 import tempfile
@@ -29,6 +30,9 @@ from .desired import Address
 from .diff import Applied
 from .errors import AuditError
 from .jsonout import pretty
+from .log import ev, phased
+
+log = logging.getLogger(__name__)
 
 STATE_FORMAT = "intcfg-state"
 RECORD_FORMAT = "intcfg-audit"
@@ -59,6 +63,7 @@ def state_path(system: str, district: str) -> str:
     return f"state/{_safe(system, 'system')}/{_safe(district, 'district')}.json"
 
 
+@phased("audit.read", "read the last-applied state", lambda head: {"commit": head.commit, "objects": len(head.state)})
 def read(root: Path, branch: str) -> AuditHead:
     """The audit branch's head commit and the last-applied state it records."""
     with contextlib.closing(_repo(root)) as repo:
@@ -140,6 +145,7 @@ def message(commit: Commit) -> str:
     return "\n".join(lines) + "\n"
 
 
+@phased("audit.commit", "wrote the audit commit", lambda sha: {"commit": sha})
 def write(root: Path, branch: str, expected: str | None, commit: Commit) -> str:
     """Commit ``commit`` on ``branch`` if its head is still ``expected``; returns the new sha."""
     with contextlib.closing(_repo(root)) as repo:
@@ -286,15 +292,22 @@ def lock(root: Path, timeout: float) -> Iterator[None]:
     """Serialise reconcilers of one repository. The OS drops the lock if the holder dies."""
     with contextlib.closing(_repo(root)) as repo:
         path = Path(repo.git_dir) / "intcfg.lock"
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
+    waiting = False
     with open(path, "a+") as fh:
         while True:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _log_locked(time.monotonic() - started, waiting)
                 break
             except OSError as e:
                 if e.errno not in (errno.EAGAIN, errno.EACCES):
                     raise AuditError(f"cannot lock {path}: {e.strerror}") from e
+                if not waiting:
+                    waiting = True
+                    log.info("another apply holds the lock; waiting up to %gs", timeout,
+                             extra=ev("lock.wait", timeout_s=timeout))
                 if time.monotonic() >= deadline:
                     raise AuditError(
                         f"another intcfg apply holds the lock on this repository; waited {timeout:g}s "
@@ -305,6 +318,11 @@ def lock(root: Path, timeout: float) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _log_locked(seconds: float, waited: bool) -> None:
+    level = logging.INFO if waited else logging.DEBUG
+    log.log(level, "took the apply lock after %.2fs", seconds, extra=ev("lock.acquired", waited_s=round(seconds, 3)))
 
 
 # -- the lease: one reconciler at a time across machines ---------------------------------

@@ -93,7 +93,7 @@ def expiries(
       intcfg expiries --within 14
       intcfg expiries --ics ets-credentials.ics
     """
-    from . import __version__
+    from . import __version__, output
     from .expiries import collect, desired_credentials, failing, select
     from .render.expiries import RENDERERS, calendar
     from .validate.rules import today
@@ -103,12 +103,17 @@ def expiries(
     _check_districts(districts, state.districts)
     now = today()
     listed = select(collect(state, repository.settings, now), districts, within)
-    colour = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    click.echo(RENDERERS[fmt](listed, now, within, colour=colour), nl=False)
+    quiet = output.current().quiet
+    if fmt == "text" and output.colour():
+        from .render.tty import expiries as tty_expiries
+
+        click.echo(tty_expiries(listed, now, within, quiet=quiet, width=output.width()), nl=False, color=True)
+    else:
+        click.echo(RENDERERS[fmt](listed, now, within, quiet=quiet), nl=False)
     if ics is not None:
         stamp = _midnight_utc(now)
         _write_atomically(ics, calendar(listed, stamp, __version__))
-        click.echo(f"Wrote {2 * len(listed)} events to {ics}", err=True)
+        output.note(f"Wrote {2 * len(listed)} events to {ics}", "expiries.ics", events=2 * len(listed), path=str(ics))
     if failing(listed):
         sys.exit(1)
 

@@ -53,12 +53,18 @@ def test_command(districts: tuple[str, ...], fmt: str, live: str | None, repo: P
       intcfg test --district riverside-usd --format json
       intcfg test --live http://127.0.0.1:8787
     """
+    from . import output
     from .credtest import execute
     from .render.credtest import RENDERERS
 
     report = execute(repo, districts, live)
-    colour = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    click.echo(RENDERERS[fmt](report, colour=colour), nl=False)
+    quiet = output.current().quiet
+    if fmt == "text" and output.colour():
+        from .render.tty import credtest
+
+        click.echo(credtest(report, quiet=quiet, width=output.width()), nl=False, color=True)
+    else:
+        click.echo(RENDERERS[fmt](report, quiet=quiet), nl=False)
     sys.exit(0 if report.ok else 1)
 
 

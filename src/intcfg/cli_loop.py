@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from . import output
+
 PLAN_FORMATS = ("text", "markdown", "json")
 
 
@@ -30,16 +32,30 @@ def _common(f: Any) -> Any:
 
 def _output(text: str, out: Path | None) -> None:
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=output.colour() or None)
         return
     out.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {out}", err=True)
+    output.note(f"wrote {out}", "wrote", path=str(out))
 
 
-def _colour() -> bool:
-    import os
+def _render(plan: Any, fmt: str, out: Path | None = None, verbose: bool = False) -> str:
+    """A plan in ``fmt``; text on a terminal (or --color always) is coloured, with a table
+    of the counts; --quiet leaves out all but the changes."""
+    from .render.plan import RENDERERS
 
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    quiet = output.current().quiet
+    if fmt == "text" and out is None and output.colour():
+        from .render.tty import plan as tty_plan
+
+        return tty_plan(plan, verbose=verbose, quiet=quiet, width=output.width())
+    return RENDERERS[fmt](plan, verbose=verbose, quiet=quiet)
+
+
+def _echo(text: str, nl: bool = True, detail: bool = False) -> None:
+    """The engine's lines; --quiet drops the details (changes that went well, plans with
+    nothing to do)."""
+    if not (detail and output.current().quiet):
+        click.echo(text, nl=nl)
 
 
 @click.command()
@@ -48,10 +64,9 @@ def _colour() -> bool:
 @click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True, help="Output format (json: the format --out saves).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--no-secrets", is_flag=True, help="Resolve no secret: compare secrets by reference only (pull requests from forks).")
-@click.option("-v", "--verbose", is_flag=True, help="List unchanged objects too.")
 def plan(
     districts: tuple[str, ...], shard: str | None, live: str | None, repo: Path | None,
-    out: Path | None, fmt: str, detailed_exitcode: bool, no_secrets: bool, verbose: bool,
+    out: Path | None, fmt: str, detailed_exitcode: bool, no_secrets: bool,
 ) -> None:
     """Show what would change in the live systems.
 
@@ -59,6 +74,8 @@ def plan(
     state intcfg applied (the audit branch): each entry names the object, the action
     and why — changed in git, changed in the live system outside git (drift), or
     both. Secrets are compared by keyed fingerprint and never shown. Read-only.
+    With -v (before or after `plan`) unchanged objects are listed too; with -q
+    only the changes are.
 
     Exit status: 0 planned (with --detailed-exitcode: no changes), 1 failed,
     2 usage error or, with --detailed-exitcode, there are changes.
@@ -70,16 +87,14 @@ def plan(
       intcfg plan --out plan.json && intcfg apply plan.json
     """
     from .engine import plan_repository
-    from .render.plan import RENDERERS
 
     ctx = plan_repository(repo, districts, shard, live, resolve_secrets=not no_secrets)
     if out is not None:
         out.write_text(ctx.plan.to_json(), encoding="utf-8")
-    text = RENDERERS[fmt](ctx.plan, colour=_colour() and fmt == "text", verbose=verbose)
     if fmt != "json" or out is None:
-        click.echo(text, nl=False)
+        click.echo(_render(ctx.plan, fmt, verbose=output.current().verbosity > 0), nl=False, color=output.colour() or None)
     if out is not None:
-        click.echo(f"Saved the plan to {out}; apply it with: intcfg apply {out}", err=True)
+        output.note(f"Saved the plan to {out}; apply it with: intcfg apply {out}", "plan.saved", path=str(out))
     if detailed_exitcode and ctx.plan.has_changes():
         sys.exit(2)
 
@@ -117,16 +132,17 @@ def apply(
     from .engine import ApplyRequest, apply_repository
 
     request = ApplyRequest(plan_file, districts, shard, live, prune, parallelism, force, lock_timeout, push)
-    outcome = apply_repository(repo, request, _confirm(auto_approve), click.echo)
+    outcome = apply_repository(repo, request, _confirm(auto_approve), _echo)
     if outcome.failed:
         sys.exit(1)
 
 
 def _confirm(auto_approve: bool) -> Any:
     def confirm(plan_text: str) -> bool:
-        click.echo(plan_text, nl=False)
         if auto_approve:
+            _echo(plan_text, nl=False, detail=True)
             return True
+        click.echo(plan_text, nl=False)
         if not sys.stdin.isatty():
             raise click.UsageError("refusing to apply without a terminal to ask on; pass --auto-approve")
         return click.confirm("Apply these changes?", default=False)
@@ -153,10 +169,9 @@ def drift(districts: tuple[str, ...], shard: str | None, live: str | None, repo:
       intcfg drift --format markdown --out drift.md
     """
     from .engine import drift_repository
-    from .render.plan import RENDERERS
 
     ctx = drift_repository(repo, districts, shard, live)
-    _output(RENDERERS[fmt](ctx.plan, colour=_colour() and out is None and fmt == "text"), out)
+    _output(_render(ctx.plan, fmt, out), out)
     if ctx.plan.has_changes():
         sys.exit(2)
 
@@ -190,7 +205,7 @@ def reconcile(
     from .engine import ApplyRequest, reconcile_repository
 
     request = ApplyRequest(None, districts, shard, live, prune, parallelism, force, lock_timeout, push)
-    outcome = reconcile_repository(repo, request, _confirm(auto_approve), click.echo, test_first=not skip_test)
+    outcome = reconcile_repository(repo, request, _confirm(auto_approve), _echo, test_first=not skip_test)
     if outcome.failed:
         sys.exit(1)
 
@@ -210,10 +225,9 @@ def show(plan_file: Path, fmt: str) -> None:
       intcfg show plan.json --format markdown
     """
     from .plan import from_json
-    from .render.plan import RENDERERS
 
     saved = from_json(plan_file.read_text(encoding="utf-8"), str(plan_file))
-    click.echo(RENDERERS[fmt](saved, colour=_colour() and fmt == "text"), nl=False)
+    click.echo(_render(saved, fmt), nl=False, color=output.colour() or None)
 
 
 def register(group: click.Group) -> None:

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from .desired import Address, DesiredObject
 from .errors import ConfigError, ProviderError, SecretError
+from .log import phased
 from .secrets import Secret, SecretResolver
 from .vendors import aeries, etranscript, ets, oneroster, powerschool, skyward
 from .vendors.base import ClientFactory, Part, VendorResult, default_factory
@@ -55,6 +56,8 @@ class Report(NamedTuple):
 Secrets = dict[str, Secret]  # dotted spec path -> value
 
 
+@phased("test", "tested the credentials", lambda report: {
+    "credentials": len(report.results), "failed": sum(1 for r in report.results if not r.ok)})
 def execute(
     start: Path | None,
     districts: tuple[str, ...] = (),

@@ -13,6 +13,7 @@ from .desired import DesiredState, build
 from .errors import ConfigError
 from .findings import Report
 from .loader import Document, load_file
+from .log import phased
 from .repo import RepoSettings, discover, find_root
 from .validate import load
 
@@ -50,6 +51,7 @@ _RESOURCE_KINDS = {
 }
 
 
+@phased("load", "loaded the repository", lambda r: {"documents": len(r.documents), "files": r.report.files})
 def load_repository(start: Path | None = None, tolerate: frozenset[str] = frozenset()) -> Repository:
     """The valid repository containing ``start``; raises InvalidConfig when it does not validate.
 
@@ -190,10 +192,9 @@ async def _plan(
     state = repository.desired()
     chosen = loop.scope(state, head, districts, shard)
     fingerprint = _fingerprint(repository, resolve)
-    prefetched = ahead.take() if ahead is not None else None
     async with open_providers(repository, live) as providers:
         return await loop.make_plan(
-            state, providers, head, chosen, fingerprint, _source_commit(repository.root), prefetched
+            state, providers, head, chosen, fingerprint, _source_commit(repository.root), ahead
         )
 
 
@@ -343,9 +344,9 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
             journal.write(git_dir, [*interrupted, journal.entry(run_id, ctx.plan, loop.actor(), now)])
             results = _run(_apply(repository, ctx, request, None))
             for result in results:
-                echo(_result_line(result))
+                echo(_result_line(result), detail=result.outcome == "ok")
         else:
-            echo(text(ctx.plan), nl=False)
+            echo(text(ctx.plan), nl=False, detail=True)
         fingerprint = _fingerprint(repository, True)
         outcome = loop.record(root, branch, ctx, results, fingerprint, loop.actor(), run=run_id, interrupted=interrupted)
         journal.clear(git_dir)  # recorded, or nothing was changed
@@ -373,5 +374,5 @@ def reconcile_repository(
             echo(credtest_text(report), nl=False)
             echo("Not applying: fix the failing credentials first (or rerun with --skip-test).")
             return ApplyOutcome([], None, credentials_failed=True)
-        echo(f"Credentials: all {len(report.results)} valid.")
+        echo(f"Credentials: all {len(report.results)} valid.", detail=True)
     return apply_repository(start, request, confirm, echo)

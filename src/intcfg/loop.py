@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from . import audit
+from . import audit, log
 from .apply import Applier, Options, Progress, Result, Reveal, new_state
 from .desired import Address, DesiredObject, DesiredState
 from .diff import Applied, Fingerprint, comparable, diff, managed
 from .errors import ConfigError, StalePlanError, UnsafePlanError
 from .plan import Inputs, Plan, digest_of
-from .prefetch import Prefetched
+from .prefetch import Prefetch, Prefetched
 
 T = TypeVar("T")
 
@@ -74,14 +74,17 @@ def scope(state: DesiredState, head: audit.AuditHead, districts: Iterable[str], 
 
 
 def _list_jobs(
-    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int
+    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int, done: Callable[[], None] = log.advance
 ) -> list[tuple[str, Awaitable[Any]]]:
-    """One list job per district and kind of every provider, at most ``in_flight`` at once."""
+    """One list job per district and kind of every provider, at most ``in_flight`` at once;
+    ``done`` is called as each job ends (the progress bar's step)."""
     gate = asyncio.Semaphore(max(1, in_flight))
 
     async def listed(provider: Any, district: str, kind: str) -> Any:
         async with gate:
-            return await provider.list(district, kind)
+            objects = await provider.list(district, kind)
+        done()
+        return objects
 
     wanted = list(districts)
     return [
@@ -101,16 +104,24 @@ async def read_live(
 ) -> dict[Address, Any]:
     """Every live object of the districts, from every provider, listed page by page, with
     at most ``in_flight`` list requests at once."""
-    return _by_address(await all_or_none(job for _, job in _list_jobs(providers, districts, in_flight)))
+    jobs = _list_jobs(providers, districts, in_flight)
+    log.expect(len(jobs), "Reading the live systems")
+    return _by_address(await all_or_none(job for _, job in jobs))
 
 
 async def read_live_each(
-    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int = READS_IN_FLIGHT
+    providers: Mapping[str, Any],
+    districts: Iterable[str],
+    in_flight: int = READS_IN_FLIGHT,
+    progress: Callable[[int | None], None] | None = None,
 ) -> tuple[list[str], dict[Address, Any]]:
     """Like read_live, but a district whose reads fail is left out instead of failing the
-    whole: the districts read in full, and their objects (prefetch.py reads this way)."""
+    whole: the districts read in full, and their objects (prefetch.py reads this way).
+    ``progress(n)`` is told the number of requests first, then ``progress(None)`` as each ends."""
     wanted = list(districts)
-    jobs = _list_jobs(providers, wanted, in_flight)
+    jobs = _list_jobs(providers, wanted, in_flight, (lambda: progress(None)) if progress else log.advance)
+    if progress:
+        progress(len(jobs))
     answers = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
     failed = {district for (district, _), answer in zip(jobs, answers) if isinstance(answer, BaseException)}
     kept = (answer for (district, _), answer in zip(jobs, answers) if district not in failed)
@@ -147,7 +158,7 @@ async def make_plan(
     chosen: Scope,
     fingerprint: Fingerprint | None,
     source_commit: str | None,
-    prefetched: Prefetched | None = None,
+    prefetched: Prefetch | Prefetched | None = None,
 ) -> PlanContext:
     """Read the live systems of the scope and diff them against the desired state (the
     districts ``prefetched`` read already are taken from it)."""
@@ -156,7 +167,9 @@ async def make_plan(
     live = await _live(providers, chosen.districts, prefetched)
     applied = {a: s for a, s in head.state.items() if a.district in in_scope}
     wants = {a: comparable(o, fingerprint) for a, o in desired.items()}
-    changes = diff(list(desired.values()), live, applied, fingerprint, wants)
+    with log.phase("plan.diff", "compared desired, live and last-applied", desired=len(desired)) as p:
+        changes = diff(list(desired.values()), live, applied, fingerprint, wants)
+        p["changes"] = sum(1 for c in changes if c.is_change)
     inputs = Inputs(
         _config_digest(desired, wants),
         _live_digest(live),
@@ -168,11 +181,16 @@ async def make_plan(
     return PlanContext(Plan.create(changes, inputs), desired, live, head, chosen, wants)
 
 
+@log.phased("plan.read", "read the live systems", lambda live: {"objects": len(live)})
 async def _live(
-    providers: Mapping[str, Any], districts: tuple[str, ...], prefetched: Prefetched | None
+    providers: Mapping[str, Any], districts: tuple[str, ...], prefetched: Prefetch | Prefetched | None
 ) -> dict[Address, Any]:
     if prefetched is None:
         return await read_live(providers, districts)
+    if not isinstance(prefetched, Prefetched):  # still in the child: wait, showing its progress
+        prefetched = prefetched.take(lambda total: log.expect(total, "Reading the live systems"), log.advance)
+    for name, n in prefetched.counts.items():  # the child's requests and retries
+        log.count(name, n)
     rest = [d for d in districts if d not in prefetched.districts]
     live = await read_live(providers, rest) if rest else {}
     wanted = set(districts)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import gc
 import sys
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["validate"]:
+    leading, rest = _output_options(args)
+    if rest[:1] == ["validate"]:
+        from .output import Settings
         from .validate_cmd import main as validate_main
 
-        return _guard(lambda: validate_main(args[1:]))
+        preset = Settings().merged(**leading)
+        return _guard(lambda: validate_main(rest[1:], preset))
     from .cli import main as cli_main
 
     # The other commands hold a whole repository until they exit (a state's: hundreds of MB
@@ -19,6 +23,36 @@ def main(argv: list[str] | None = None) -> int:
     # (3x for the diff of 1,000 objects). Collect young objects far less often.
     gc.set_threshold(50_000, 20, 100)
     return cli_main(args)
+
+
+# The output options intcfg takes before a command name (see output.py); click parses them
+# for every other command, this for validate's fast path.
+_FLAGS: dict[str, tuple[str, Any]] = {"-q": ("quiet", True), "--quiet": ("quiet", True), "-v": ("verbosity", 1), "--verbose": ("verbosity", 1)}
+_VALUED = {"--log-format": "log_format", "--color": "color"}
+
+
+def _output_options(args: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """The output options before the command name, and the rest; unknown ones stay in the
+    rest (click will say what is wrong with them)."""
+    found: dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name, _, value = arg.partition("=")
+        if arg in _FLAGS:
+            key, given = _FLAGS[arg]
+            found[key] = found.get(key, 0) + given if key == "verbosity" else given
+        elif len(arg) > 2 and arg.startswith("-v") and set(arg[1:]) == {"v"}:
+            found["verbosity"] = found.get("verbosity", 0) + len(arg) - 1
+        elif name in _VALUED and (value or "=" in arg):
+            found[_VALUED[name]] = value
+        elif arg in _VALUED and i + 1 < len(args):
+            found[_VALUED[arg]] = args[i + 1]
+            i += 1
+        else:
+            break
+        i += 1
+    return found, args[i:]
 
 
 def _guard(run: "object") -> int:

@@ -30,12 +30,13 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .repo import RepoSettings, discover
 
+PROGRESS_BYTES = 2_000  # the most progress bytes a child writes before its payload
 # A district as a resource's metadata names it, in block or flow style, quoted or not.
 _DISTRICT = re.compile(r"""\bdistrict:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)""")
 
@@ -43,6 +44,7 @@ _DISTRICT = re.compile(r"""\bdistrict:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)"""
 class Prefetched(NamedTuple):
     districts: frozenset[str]  # the districts whose objects ``live`` holds, all of them
     live: dict[Any, Any]  # Address -> LiveObject
+    counts: dict[str, int] = {}  # noqa: RUF012 - the child's log counters (requests, retries)
 
 
 class Prefetch:
@@ -52,19 +54,24 @@ class Prefetch:
         self.pid, self.fd, self.districts = pid, fd, districts
         self._done = False
 
-    def take(self) -> Prefetched:
-        """The child's objects, for the districts it read in full (none if it failed)."""
+    def take(
+        self, expect: Callable[[int], None] = lambda total: None, advance: Callable[[], None] = lambda: None
+    ) -> Prefetched:
+        """The child's objects, for the districts it read in full (none if it failed).
+        While it reads, ``expect`` is told its number of requests and ``advance`` each that
+        ended (the child writes a line with the number, a byte per request, then ``=`` and
+        its pickled objects)."""
         self._done = True
-        with open(self.fd, "rb") as fh:
-            payload = fh.read()
+        with open(self.fd, "rb", buffering=0) as fh:
+            payload = _follow(fh, expect, advance)
         _, status = os.waitpid(self.pid, 0)
         if status != 0 or not payload:
             return Prefetched(frozenset(), {})
         try:
-            read, live = pickle.loads(payload)
+            read, live, counts = pickle.loads(payload)
         except Exception:  # noqa: BLE001 - a torn payload: read everything in process
             return Prefetched(frozenset(), {})
-        return Prefetched(frozenset(read), live)
+        return Prefetched(frozenset(read), live, counts)
 
     def abandon(self) -> None:
         """Stop the child (the plan failed before it took the objects)."""
@@ -137,9 +144,23 @@ def start(
         try:
             os.close(read_fd)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            payload = pickle.dumps(_read(root, settings, url, districts), pickle.HIGHEST_PROTOCOL)
-            with open(write_fd, "wb") as fh:
-                fh.write(payload)
+            with open(write_fd, "wb", buffering=0) as fh:
+
+                ended = [0, 1]  # requests that ended, requests per byte written
+
+                def progress(total: int | None) -> None:
+                    # At most about 2,000 bytes of progress, whatever the state's size: a
+                    # full pipe would stop the reads until the parent has loaded.
+                    if total is not None:
+                        ended[1] = max(1, total // PROGRESS_BYTES)
+                        fh.write(b"%d %d\n" % (total, ended[1]))
+                        return
+                    ended[0] += 1
+                    if ended[0] % ended[1] == 0:
+                        fh.write(b".")
+
+                found = _read(root, settings, url, districts, progress)
+                fh.write(b"=" + pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
             code = 0
         except BaseException:  # noqa: BLE001 - the parent reads in process and reports
             pass
@@ -149,6 +170,34 @@ def start(
     return Prefetch(pid, read_fd, districts)
 
 
+def _follow(fh: Any, expect: Callable[[int], None], advance: Callable[[], None]) -> bytes:
+    """Read the child's stream to its end, reporting progress: a line with its number of
+    requests and how many each following ``.`` stands for, the dots, then ``=`` and the
+    pickled payload, which this returns (empty when the child ended without one)."""
+    buffer, total, step, seen = b"", -1, 1, 0
+    while chunk := fh.read(1 << 16):
+        buffer += chunk
+        if total < 0:
+            if b"\n" not in buffer:
+                continue
+            head, buffer = buffer.split(b"\n", 1)
+            numbers = head.split()
+            if len(numbers) != 2 or not all(n.isdigit() for n in numbers):
+                return b""
+            total, step = int(numbers[0]), max(1, int(numbers[1]))
+            expect(total)
+        ticks, found, rest = buffer.partition(b"=")
+        for _ in range(len(ticks) * step):
+            advance()
+        seen += len(ticks) * step
+        if found:
+            for _ in range(total - seen):
+                advance()
+            return rest + fh.read()
+        buffer = b""
+    return b""
+
+
 class _Settings(NamedTuple):
     """What open_providers needs of a repository before it is loaded."""
 
@@ -156,15 +205,21 @@ class _Settings(NamedTuple):
     settings: RepoSettings
 
 
-def _read(root: Path, settings: RepoSettings, url: str, districts: tuple[str, ...]) -> tuple[list[str], dict[Any, Any]]:
+def _read(
+    root: Path, settings: RepoSettings, url: str, districts: tuple[str, ...], progress: Callable[[int | None], None]
+) -> tuple[list[str], dict[Any, Any], dict[str, int]]:
     import asyncio
 
+    from . import log
     from .loop import read_live_each
     from .providers.connect import open_providers
 
+    log.set_sink(None)  # the parent's progress bar is the parent's to draw
+    before = log.counts()
+
     async def main() -> tuple[list[str], dict[Any, Any]]:
         async with open_providers(_Settings(root, settings), url) as providers:
-            return await read_live_each(providers, districts)
+            return await read_live_each(providers, districts, progress=progress)
 
     box: list[tuple[list[str], dict[Any, Any]]] = []
 
@@ -172,4 +227,5 @@ def _read(root: Path, settings: RepoSettings, url: str, districts: tuple[str, ..
         box.append(await main())
 
     asyncio.run(run())
-    return box[0]
+    moved = {k: v - before.get(k, 0) for k, v in log.counts().items() if v != before.get(k, 0)}
+    return (*box[0], moved)

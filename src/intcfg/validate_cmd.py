@@ -7,9 +7,14 @@ from __future__ import annotations
 import getopt
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .output import Settings
 
 FORMATS = ("text", "json", "github", "sarif", "junit")
 COLOR_CHOICES = ("auto", "always", "never")
+LOG_FORMATS = ("text", "json")
 HELP = """\
 Usage: intcfg validate [OPTIONS] [PATH]...
 
@@ -39,6 +44,10 @@ Options:
   -o, --output FILE               Write the report to FILE instead of stdout.
   --strict                        Warnings fail too (exit 1).
   -q, --quiet                     Text format: print only the findings.
+  -v, --verbose                   Log on stderr what was checked and how long it
+                                  took (-vv: more).
+  --log-format [text|json]        Logs as text, or one JSON object per line
+                                  (default: INTCFG_LOG_FORMAT, else text).
   --color [auto|always|never]     Colour the text format (default: auto: on a
                                   terminal unless NO_COLOR is set).
   -h, --help                      Show this message and exit.
@@ -46,7 +55,7 @@ Options:
 
 
 class Options:
-    __slots__ = ("paths", "format", "output", "strict", "quiet", "color")
+    __slots__ = ("paths", "format", "output", "strict", "quiet", "color", "verbosity", "log_format")
 
     def __init__(self) -> None:
         self.paths: list[str] = []
@@ -54,7 +63,9 @@ class Options:
         self.output: str | None = None
         self.strict = False
         self.quiet = False
-        self.color = "auto"
+        self.color: str | None = None  # None: the one given before `validate`, else auto
+        self.verbosity = 0
+        self.log_format: str | None = None
 
 
 class UsageError(Exception):
@@ -71,7 +82,7 @@ def parse(argv: list[str]) -> Options | None:
     """Parsed options, or None when help was asked for. Raises UsageError."""
     try:
         pairs, rest = getopt.gnu_getopt(
-            argv, "f:o:qh", ["format=", "output=", "strict", "quiet", "color=", "help"]
+            argv, "f:o:qvh", ["format=", "output=", "strict", "quiet", "verbose", "log-format=", "color=", "help"]
         )
     except getopt.GetoptError as e:
         raise UsageError(str(e)) from e
@@ -90,7 +101,27 @@ def parse(argv: list[str]) -> Options | None:
             opts.quiet = True
         elif key == "--color":
             opts.color = _choice("--color", value, COLOR_CHOICES)
+        elif key in ("-v", "--verbose"):
+            opts.verbosity += 1
+        elif key == "--log-format":
+            opts.log_format = _choice("--log-format", value, LOG_FORMATS)
     return opts
+
+
+def _settings(opts: Options, preset: Settings | None) -> Settings:
+    """The output settings: the options given before `validate` with these added."""
+    from .output import OutputError, Settings
+
+    base = preset or Settings()
+    for option, value, choices in (("--color", base.color, COLOR_CHOICES), ("--log-format", base.log_format, LOG_FORMATS)):
+        if value is not None:
+            _choice(option, value, choices)
+    settings = base.merged(opts.verbosity, opts.quiet, opts.log_format, opts.color)
+    try:
+        settings.check()
+    except OutputError as e:
+        raise UsageError(str(e)) from None
+    return settings
 
 
 def _colour(choice: str, output: str | None) -> bool:
@@ -105,8 +136,10 @@ def execute(
     strict: bool = False,
     colour: bool = False,
     quiet: bool = False,
+    logged: bool = False,
 ) -> tuple[str, str, int]:
-    """Run validate; returns (report, error line, exit code). Writes nothing."""
+    """Run validate; returns (report, error line, exit code). Writes nothing but logs
+    (``logged``: the phase, with its counts)."""
     from pathlib import Path
 
     from . import __version__
@@ -115,7 +148,12 @@ def execute(
     from .validate import validate
 
     try:
-        report = validate([Path(p) for p in paths] or None)
+        if logged:
+            from .log import phased
+
+            report = phased("validate", "validated the configuration", _counts)(validate)([Path(p) for p in paths] or None)
+        else:
+            report = validate([Path(p) for p in paths] or None)
     except IntcfgError as e:
         return "", f"Error: {e}", 2
     text = RENDERERS[fmt](report, colour=colour, version=__version__)
@@ -124,26 +162,59 @@ def execute(
     return text, "", 0 if report.ok(strict) else 1
 
 
-def main(argv: list[str]) -> int:
+def _counts(report: object) -> dict[str, object]:
+    return {name: getattr(report, name, None) for name in ("files", "documents")} | {
+        "errors": report.errors(),  # type: ignore[attr-defined]
+        "warnings": report.warnings(),  # type: ignore[attr-defined]
+    }
+
+
+def main(argv: list[str], preset: Settings | None = None) -> int:
+    """``intcfg validate ARGV``; ``preset``: the output options given before `validate`."""
     try:
         opts = parse(argv)
+        settings = _settings(opts, preset) if opts is not None else None
     except UsageError as e:
         sys.stderr.write(f"Usage: intcfg validate [OPTIONS] [PATH]...\nTry 'intcfg validate --help' for help.\n\nError: {e}\n")
         return 2
-    if opts is None:
+    if opts is None or settings is None:
         sys.stdout.write(HELP)
         return 0
-    text, error, code = execute(opts.paths, opts.format, opts.strict, _colour(opts.color, opts.output), opts.quiet)
+    # Logging costs start-up time the pre-commit hook does not have: only when asked for.
+    logged = settings.verbosity > 0 or settings.format() == "json"
+    if not logged:
+        return _run(opts, settings, False)
+    from . import output
+
+    output.configure(settings)
+    try:
+        return _run(opts, settings, True)
+    finally:
+        output.reset()
+
+
+def _run(opts: Options, settings: Settings, logged: bool) -> int:
+    colour = _colour(settings.color, opts.output)
+    text, error, code = execute(opts.paths, opts.format, opts.strict, colour, opts.quiet or settings.quiet, logged)
     if error:
-        sys.stderr.write(error + "\n")
+        _error(error, logged)
         return code
     if opts.output:
         try:
             with open(opts.output, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as e:
-            sys.stderr.write(f"Error: cannot write {opts.output}: {e.strerror}\n")
+            _error(f"Error: cannot write {opts.output}: {e.strerror}", logged)
             return 1
     else:
         sys.stdout.write(text)
     return code
+
+
+def _error(line: str, logged: bool) -> None:
+    from . import output
+
+    if logged and output.json_logs():
+        output.error(line.removeprefix("Error: "))
+    else:
+        sys.stderr.write(line + "\n")

@@ -35,7 +35,7 @@ STARTUP_SECONDS = 60.0  # bounded; a loaded CI machine starts Python slowly
 def env(**extra: str) -> dict[str, str]:
     """A clean environment for a CLI subprocess (no pytest variables, the suite's clock)."""
     out = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "INTCFG_"))}
-    out.update(INTCFG_TODAY=TODAY, NO_COLOR="1", **extra)
+    out.update({"INTCFG_TODAY": TODAY, "NO_COLOR": "1", **extra})
     return out
 
 

@@ -121,3 +121,20 @@ def test_districts_not_guessed_are_read_after_the_load_and_others_dropped() -> N
     live = asyncio.run(loop._live({"sis": provider}, ("a", "b"), prefetched))
     assert provider.asked == ["b"]
     assert sorted(a.district for a in live) == ["a", "b"]
+
+
+def test_the_childs_progress_and_payload_are_read_apart() -> None:
+    import io
+    import pickle
+
+    from intcfg.prefetch import _follow
+
+    payload = pickle.dumps((["a"], {"k": "x=.\n"}, {"requests": 7}))
+    seen: list[int] = []
+    ticks: list[None] = []
+    # 7 requests, each dot standing for 3; the last request's tick never comes as a dot.
+    stream = io.BytesIO(b"7 3\n" + b"." + b"." + b"=" + payload)
+    assert _follow(stream, seen.append, lambda: ticks.append(None)) == payload
+    assert seen == [7] and len(ticks) == 7
+    assert _follow(io.BytesIO(b"7 3\n.."), seen.append, lambda: None) == b""  # died before its payload
+    assert _follow(io.BytesIO(b"garbage\n=x"), seen.append, lambda: None) == b""

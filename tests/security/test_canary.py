@@ -7,7 +7,8 @@ and the fingerprint key. The loop runs through the real CLI against `intcfg sim 
 seeded with the same credentials: validate in every format (and ``-o``), test, plan in
 every format (``--out``, ``--verbose``; markdown after the drift), show, apply of the saved plan, a hand edit found
 by drift (markdown, JSON to ``--out``), render, expiries (``--ics``), reconcile and
-secrets-scan. Then live systems that echo what they were sent: vendor token endpoints
+secrets-scan; the commands that touch secrets also log at -v and -vv, as text and as JSON
+(the logs are on stderr, which is swept like stdout). Then live systems that echo what they were sent: vendor token endpoints
 answering 400 with the client secret, the password and the Authorization header in the
 body, and an admin API answering 422 with the specs it was sent (secrets included).
 
@@ -120,6 +121,11 @@ def sweep(loop: Loop, *extra: bytes) -> list[str]:
     return sorted({f"{where}: {needles[form][:24]}" for where, blob in blobs.items() for form in needles if form in blob})
 
 
+def assert_logged(done: subprocess.CompletedProcess[str], event: str) -> None:
+    """The run did log (as text or JSON), so the sweep of its stderr proves something."""
+    assert f" {event}: " in done.stderr or f'"event": "{event}"' in done.stderr, done.stderr[-2000:]
+
+
 # -- the whole loop against `intcfg sim serve` ------------------------------------------------------------
 
 
@@ -147,20 +153,23 @@ def test_no_canary_anywhere_after_the_whole_loop(sim: Sim, tmp_path: Path) -> No
     out.mkdir()
     for fmt in ("text", "json", "github", "sarif", "junit"):
         loop.run("validate", "--format", fmt)
-    loop.run("validate", "--format", "sarif", "-o", str(out / "intcfg.sarif"))
+    loop.run("validate", "--format", "sarif", "-o", str(out / "intcfg.sarif"), "-vv", "--log-format", "json")
     assert "9 credentials tested: 9 valid, 0 failed" in loop.run("test").stdout
-    loop.run("plan", "--verbose")
-    loop.run("plan", "--format", "json", "--out", str(out / "plan.json"))
+    assert_logged(loop.run("-vv", "--log-format", "json", "test", "--format", "json"), "test")
+    assert_logged(loop.run("plan", "--verbose"), "plan.read")
+    loop.run("-vv", "plan", "--format", "json", "--out", str(out / "plan.json"))
     loop.run("show", str(out / "plan.json"), "--format", "markdown")
-    applied = loop.run("apply", str(out / "plan.json"), "--auto-approve")
+    applied = loop.run("apply", str(out / "plan.json"), "--auto-approve", "-vv", "--log-format", "json")
     assert applied.stdout.count("\nok       create  ") == 20, applied.stdout
+    assert_logged(applied, "apply.change")
     _hand_edit(sim)
     loop.run("drift", "--format", "markdown", codes=(2,))
-    loop.run("drift", "--format", "json", "--out", str(out / "drift.json"), codes=(2,))
+    loop.run("-vv", "drift", "--format", "json", "--out", str(out / "drift.json"), codes=(2,))
     loop.run("plan", "--format", "markdown", "--verbose")
     loop.run("render", "--format", "yaml")
     loop.run("expiries", "--format", "json", "--ics", str(out / "ets.ics"), codes=(0, 1))
-    reconciled = loop.run("reconcile", "--auto-approve")
+    reconciled = loop.run("-vv", "reconcile", "--auto-approve")
+    assert_logged(reconciled, "apply.change")
     assert "ok       update  sis/riverside-usd/ETranscriptVendor/parchment" in reconciled.stdout
     loop.run("secrets-scan")
     state = sim.call("GET", "/_sim/state")
@@ -210,13 +219,16 @@ def test_no_canary_when_live_systems_echo_what_they_were_sent(
 
     server = hostile(answer)
     loop = pointed(tmp_path, server.url, lambda name: f"canary{SPECIAL}{name.lower()}-{secrets.token_hex(6)}")
-    tested = loop.run("test", codes=(1,))
+    tested = loop.run("test", "-vv", codes=(1,))
     assert "9 credentials tested: 0 valid, 9 failed" in tested.stdout, tested.stdout
     loop.run("test", "--format", "json", codes=(1,))
-    applied = loop.run("apply", "--auto-approve", codes=(1,))
+    applied = loop.run("apply", "--auto-approve", "-vv", "--log-format", "json", codes=(1,))
+    failed = [e for e in map(json.loads, applied.stderr.splitlines()) if e["event"] == "apply.change"]
+    assert failed and {e["outcome"] for e in failed} <= {"failed", "blocked"}
+    assert any("rejected: " in e["message"] and "***" in e["message"] for e in failed)  # echoed, then scrubbed
     assert re.search(r"FAILED   create  sis/\S+: sis: POST \S+: 422 rejected: ", applied.stdout), applied.stdout
     assert "FAILED   create  portal/riverside-usd/StateAssessmentIntegration/ets: portal: 422 rejected: " in applied.stdout
-    loop.run("reconcile", "--auto-approve", "--skip-test", codes=(1,))
+    loop.run("-v", "reconcile", "--auto-approve", "--skip-test", codes=(1,))
     echoed = [r for r in server.seen() if r.method == "POST"]
     # The live systems did get the secrets (that is their job), and echoed them back.
     forms = [r.form() for r in echoed if r.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")]

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import anyio
 import httpx
 
+from ..log import count, ev
+
 log = logging.getLogger(__name__)
 
 RETRY = "intcfg.retry"  # request extension: True marks a non-idempotent request as safe to retry
@@ -74,6 +76,31 @@ def _unknown_host(error: BaseException) -> bool:
     return False
 
 
+def _log_attempt(
+    request: httpx.Request, outcome: int | str, attempt: int, sent: float, delay: float | None, transient: bool
+) -> None:
+    """Each attempt at DEBUG, each retry (and giving up after retries) at INFO. Only the
+    method, host and path: never the query string (it may carry credentials), never a body."""
+    if delay is None and not (transient and attempt > 1) and not log.isEnabledFor(logging.DEBUG):
+        return
+    fields = {
+        "method": request.method,
+        "host": request.url.host,
+        "path": request.url.path,
+        "status" if isinstance(outcome, int) else "error": outcome,
+        "attempt": attempt,
+        "duration_s": round(time.perf_counter() - sent, 3),
+    }
+    where = f"{request.method} {request.url.host}{request.url.path}"
+    if delay is not None:
+        log.info("%s: %s; retry %d in %.2fs", where, outcome, attempt, delay,
+                 extra=ev("http.retry", **fields, delay_s=round(delay, 3)))
+    elif transient and attempt > 1:
+        log.info("%s: %s; giving up after %d attempts", where, outcome, attempt, extra=ev("http.gave_up", **fields))
+    else:
+        log.debug("%s: %s", where, outcome, extra=ev("http.request", **fields))
+
+
 class RetryTransport(httpx.AsyncBaseTransport):
     """Wraps a transport with bounded retries, a per-attempt deadline and a size limit."""
 
@@ -98,6 +125,8 @@ class RetryTransport(httpx.AsyncBaseTransport):
         started = self.clock()
         attempt = 1
         while True:
+            count("requests")
+            sent = time.perf_counter()
             try:
                 response = await self._attempt(request)
             # A connection closed before any response (dropped, or a stale keep-alive one the
@@ -106,31 +135,18 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 unsent = isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout))
                 transient = (retryable or unsent) and not _unknown_host(e)
                 delay = self._next_delay(attempt, started, None) if transient else None
+                _log_attempt(request, type(e).__name__, attempt, sent, delay, transient)
                 if delay is None:
                     raise
-                log.debug(
-                    "%s %s: %s; retry %d in %.2fs",
-                    request.method,
-                    request.url.path,
-                    type(e).__name__,
-                    attempt,
-                    delay,
-                )
             else:
                 delay = None
                 if retryable and response.status_code in RETRY_STATUSES:
                     delay = self._next_delay(attempt, started, retry_after(response))
+                _log_attempt(request, response.status_code, attempt, sent, delay, response.status_code in RETRY_STATUSES)
                 if delay is None:
                     response.extensions = {**response.extensions, ATTEMPTS: attempt}
                     return response
-                log.debug(
-                    "%s %s: %d; retry %d in %.2fs",
-                    request.method,
-                    request.url.path,
-                    response.status_code,
-                    attempt,
-                    delay,
-                )
+            count("retries")
             await self.sleep(delay)
             attempt += 1
 

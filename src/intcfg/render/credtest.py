@@ -63,14 +63,18 @@ def summary(report: Report) -> str:
     return "; ".join(parts)
 
 
-def text(report: Report, colour: bool = False) -> str:
+def text(report: Report, colour: bool = False, quiet: bool = False) -> str:
+    """One line per credential and live system, the summary last; ``quiet``: only the
+    failures and warnings, without the summary."""
     lines: list[str] = []
     for r in sorted(report.results, key=lambda r: r.address.sort_key()):
-        lines += _result_lines(r, colour)
+        shown = _result_lines(r, colour)
+        lines += shown[1:] if quiet and r.ok else shown
     for c in report.live:
-        lines += _live_lines(c, colour)
-    lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+        lines += [] if quiet and c.ok else _live_lines(c, colour)
+    if not quiet:
+        lines.append(summary(report))
+    return "".join(line + "\n" for line in lines)
 
 
 def _result_json(r: Result) -> dict[str, Any]:
@@ -90,7 +94,7 @@ def _result_json(r: Result) -> dict[str, Any]:
     }
 
 
-def as_json(report: Report, colour: bool = False) -> str:
+def as_json(report: Report, colour: bool = False, quiet: bool = False) -> str:
     data = {
         "version": JSON_VERSION,
         "ok": report.ok,

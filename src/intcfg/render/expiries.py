@@ -32,7 +32,7 @@ RIGHT_ALIGNED = {"DAYS LEFT"}
 ALARM_AFTER_START = dt.timedelta(hours=9)
 
 
-def _row(e: Expiry) -> tuple[str, ...]:
+def row(e: Expiry) -> tuple[str, ...]:
     return (
         e.district,
         e.site or "All Sites",
@@ -62,7 +62,7 @@ def _paint(line: str, e: Expiry, colour: bool) -> str:
     return f"{COLOURS[e.status]}{line}{RESET}" if colour and COLOURS[e.status] else line
 
 
-def _summary(expiries: Sequence[Expiry], today: dt.date, within: int | None) -> str:
+def summary(expiries: Sequence[Expiry], today: dt.date, within: int | None) -> str:
     window = f" due within {within} days" if within is not None else ""
     if not expiries:
         return f"No ETS credentials{window} (today is {today})."
@@ -74,20 +74,33 @@ def _summary(expiries: Sequence[Expiry], today: dt.date, within: int | None) -> 
     )
 
 
+def hint(expiries: Sequence[Expiry]) -> str:
+    """What to do when a credential is due, or ""."""
+    if not any(e.status != "ok" for e in expiries):
+        return ""
+    return (
+        f"Generate new credentials in TOMS ({TOMS}, Credentialing), update the secret, "
+        "then credentialsRotated at the place shown under SET AT."
+    )
+
+
 def text(
-    expiries: Sequence[Expiry], today: dt.date, within: int | None = None, colour: bool = False
+    expiries: Sequence[Expiry],
+    today: dt.date,
+    within: int | None = None,
+    colour: bool = False,
+    quiet: bool = False,
 ) -> str:
+    """A table and a summary; ``quiet``: only the credentials due (expired or to rotate
+    now), without the summary (nothing when none is due)."""
+    shown = [e for e in expiries if e.status != "ok"] if quiet else list(expiries)
     lines = []
-    if expiries:
-        header, *rows = _table([HEADER, *map(_row, expiries)])
-        lines = [header, *(_paint(line, e, colour) for line, e in zip(rows, expiries, strict=True))]
-    lines.append(_summary(expiries, today, within))
-    if any(e.status != "ok" for e in expiries):
-        lines.append(
-            f"Generate new credentials in TOMS ({TOMS}, Credentialing), update the secret, "
-            "then credentialsRotated at the place shown under SET AT."
-        )
-    return "\n".join(lines) + "\n"
+    if shown:
+        header, *rows = _table([HEADER, *map(row, shown)])
+        lines = [header, *(_paint(line, e, colour) for line, e in zip(rows, shown, strict=True))]
+    if not quiet:
+        lines += [summary(expiries, today, within), *filter(None, [hint(expiries)])]
+    return "".join(line + "\n" for line in lines)
 
 
 def _as_dict(e: Expiry) -> dict[str, object]:
@@ -108,7 +121,11 @@ def _as_dict(e: Expiry) -> dict[str, object]:
 
 
 def as_json(
-    expiries: Sequence[Expiry], today: dt.date, within: int | None = None, colour: bool = False
+    expiries: Sequence[Expiry],
+    today: dt.date,
+    within: int | None = None,
+    colour: bool = False,
+    quiet: bool = False,
 ) -> str:
     document = {
         "today": today.isoformat(),

@@ -62,16 +62,30 @@ def _effect_lines(plan: Plan, change: Change, indent: str) -> list[str]:
     return lines
 
 
-def _by_district(plan: Plan) -> dict[str, list[Change]]:
+def by_district(plan: Plan) -> dict[str, list[Change]]:
     out: dict[str, list[Change]] = {}
     for c in plan.changes:
         out.setdefault(c.address.district, []).append(c)
     return out
 
 
-def text(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
-    lines = [f"Plan: {headline(plan)}"]
-    for district, changes in _by_district(plan).items():
+def text(plan: Plan, colour: bool = False, verbose: bool = False, quiet: bool = False) -> str:
+    """The plan for a terminal: a headline, then each district's changes. ``quiet``: the
+    changes alone (nothing at all when there are none)."""
+    lines = [] if quiet else [f"Plan: {headline(plan)}"]
+    lines += change_lines(plan, colour, verbose)
+    if not plan.has_changes() and not quiet:
+        lines += ["", "No changes. The live systems match the configuration."]
+    if quiet and lines:
+        lines = lines[1:]  # the blank line that would separate them from the headline
+    return "".join(line + "\n" for line in lines)
+
+
+def change_lines(plan: Plan, colour: bool = False, verbose: bool = False) -> list[str]:
+    """Each district's changes (with unchanged objects when ``verbose``), each district
+    after a blank line."""
+    lines: list[str] = []
+    for district, changes in by_district(plan).items():
         shown = [c for c in changes if c.action != "noop" or verbose]
         if not shown:
             continue
@@ -83,12 +97,10 @@ def text(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
             lines.append(f"  {on}{SYMBOLS[c.action]} {c.action:<8}{off} {c.address}" + (f"  ({extra})" if extra else ""))
             lines += _field_lines(c, "      ")
             lines += _effect_lines(plan, c, "      ")
-    if not plan.has_changes():
-        lines += ["", "No changes. The live systems match the configuration."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def markdown(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
+def markdown(plan: Plan, colour: bool = False, verbose: bool = False, quiet: bool = False) -> str:
     counts = plan.counts()
     lines = [
         f"### intcfg plan: {headline(plan)}",
@@ -96,7 +108,7 @@ def markdown(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
         "| district | create | update | delete | unchanged | conflict |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    groups = _by_district(plan)
+    groups = by_district(plan)
     for district, changes in groups.items():
         n = {a: sum(1 for c in changes if c.action == a) for a in counts}
         lines.append(
@@ -118,7 +130,7 @@ def markdown(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json(plan: Plan, colour: bool = False, verbose: bool = False) -> str:
+def as_json(plan: Plan, colour: bool = False, verbose: bool = False, quiet: bool = False) -> str:
     return plan.to_json()
 
 
