@@ -76,7 +76,7 @@ def enrich(repository: Any, ctx: Any, factory: ClientFactory = default_factory) 
     """Address -> effects, for each updated import-student mapping with sample students."""
     from .preview import Selected, codes_folder, context_of, fetch
 
-    state = repository.desired()
+    state = None  # built only for a plan that updates such a mapping (seconds at state scale)
     found: dict[str, tuple[Effect, ...]] = {}
     for change in ctx.plan.changes:
         desired = ctx.desired.get(change.address)
@@ -86,13 +86,9 @@ def enrich(repository: Any, ctx: Any, factory: ClientFactory = default_factory) 
         ids = list(desired.spec.get("sampleStudents") or [])
         if desired.spec.get("type") != "import-student" or not ids:
             continue
+        state = state or repository.desired()
         district = state.districts[change.address.district]
-        connection = next(
-            o
-            for o in state.objects
-            if o.address.kind == "SyncConnection"
-            and (o.address.district, o.address.name) == (change.address.district, desired.spec["connection"])
-        )
+        connection = ctx.desired[change.address._replace(kind="SyncConnection", name=desired.spec["connection"])]
         selected = Selected(repository, desired, connection, district)
         try:
             students = fetch(selected, ids, factory)

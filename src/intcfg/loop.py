@@ -164,14 +164,16 @@ async def make_plan(
     districts ``prefetched`` read already are taken from it)."""
     in_scope = set(chosen.districts)
     desired = {o.address: o for o in state.objects if o.address.district in in_scope}
+    # What needs no live object first: a read-ahead child may still be reading.
+    wants = {a: comparable(o, fingerprint) for a, o in desired.items()}
+    config_digest = _config_digest(desired, wants)
     live = await _live(providers, chosen.districts, prefetched)
     applied = {a: s for a, s in head.state.items() if a.district in in_scope}
-    wants = {a: comparable(o, fingerprint) for a, o in desired.items()}
     with log.phase("plan.diff", "compared desired, live and last-applied", desired=len(desired)) as p:
         changes = diff(list(desired.values()), live, applied, fingerprint, wants)
         p["changes"] = sum(1 for c in changes if c.is_change)
     inputs = Inputs(
-        _config_digest(desired, wants),
+        config_digest,
         _live_digest(live),
         head.commit or "none",
         source_commit,
