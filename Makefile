@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/intcfg demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
