@@ -14,7 +14,7 @@ from .errors import ConfigError
 from .findings import Report
 from .loader import Document, load_file
 from .log import phased
-from .repo import RepoSettings, discover, find_root
+from .repo import RepoSettings, find_root
 from .validate import load
 
 

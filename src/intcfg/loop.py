@@ -326,15 +326,13 @@ def _counts(results: list[Result]) -> str:
 def _record_body(
     ctx: PlanContext, results: list[Result], recovered: tuple[Address, ...], actor: str, stamp: dt.datetime, result: str
 ) -> dict[str, Any]:
-    import json
-
     return {
         "format": audit.RECORD_FORMAT,
         "version": audit.VERSION,
         "at": stamp.isoformat(),
         "actor": actor,
         "result": result,
-        "plan": json.loads(ctx.plan.to_json()),
+        "plan": ctx.plan.to_dict(),
         "results": [
             {
                 "address": str(r.address),

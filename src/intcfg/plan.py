@@ -71,9 +71,14 @@ class Plan(NamedTuple):
         return any(c.is_change for c in self.changes)
 
     def digest(self) -> str:
-        return digest_of(_body(self))
+        return self.to_dict()["digest"]  # type: ignore[no-any-return]
 
-    def to_json(self) -> str:
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as its JSON format's object (computed once per plan: at state scale
+        the digest, the journal, the record and the plan file all ask for it)."""
+        global _last
+        if _last is not None and _last[0] is self:
+            return _last[1]
         body = _body(self)
         body["digest"] = digest_of(body)
         effects = dict(self.effects)
@@ -81,7 +86,15 @@ class Plan(NamedTuple):
             found = effects.get(change["address"])
             if found:
                 change["effects"] = list(found)
-        return pretty(body) + "\n"
+        _last = (self, body)
+        return body
+
+    def to_json(self) -> str:
+        return pretty(self.to_dict()) + "\n"
+
+
+# The last plan to_dict was asked for, and its object: one plan per run, asked many times.
+_last: tuple[Plan, dict[str, Any]] | None = None
 
 
 def digest_of(value: Any) -> str:

@@ -3,10 +3,10 @@
 A plan of a state's districts is two jobs that need nothing of each other until the diff:
 loading the repository (parse, validate, build the desired state: CPU) and listing every
 district's objects in the live systems (one page per district and kind: waiting on the
-network). Done one after the other, the wait comes on top of the loading. So a plan first
-guesses which districts it will read, forks a child that lists them (its own event loop
-and connections) and loads the repository meanwhile; then it takes the child's objects for
-the districts the plan really covers and reads any it did not guess in process.
+network). Done one after the other, the wait comes on top of the loading. So a plan forks
+a child that guesses which districts the plan will read and lists them (its own event loop
+and connections), and loads the repository meanwhile; then it takes the child's objects
+for the districts the plan really covers and reads any the child did not guess in process.
 
 The guess is cheap and only ever a guess: the ``district:`` values the files mention and
 the districts of the last-applied state (the names of its files on the audit branch),
@@ -48,10 +48,10 @@ class Prefetched(NamedTuple):
 
 
 class Prefetch:
-    """A forked child listing the live objects of ``districts``."""
+    """A forked child listing the live objects of the districts it guessed."""
 
-    def __init__(self, pid: int, fd: int, districts: tuple[str, ...]) -> None:
-        self.pid, self.fd, self.districts = pid, fd, districts
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid, self.fd = pid, fd
         self._done = False
 
     def take(
@@ -127,13 +127,11 @@ def may_prefetch(live_url: str) -> bool:
 def start(
     root: Path, settings: RepoSettings, live: str | None, chosen: Iterable[str], shard: str | None
 ) -> Prefetch | None:
-    """Fork a child reading the guessed districts of ``live`` (default: the settings' URL),
-    or None when a plan cannot read ahead (see the module docstring)."""
+    """Fork a child that guesses the districts and reads them from ``live`` (default: the
+    settings' URL), or None when a plan cannot read ahead (see the module docstring). The
+    guess is the child's work too: the parent starts loading at once."""
     url = live or settings.live_url
     if not may_prefetch(url):
-        return None
-    districts = guess(root, settings, chosen, shard)
-    if not districts:
         return None
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
@@ -145,29 +143,46 @@ def start(
             os.close(read_fd)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             with open(write_fd, "wb", buffering=0) as fh:
-
-                ended = [0, 1]  # requests that ended, requests per byte written
-
-                def progress(total: int | None) -> None:
-                    # At most about 2,000 bytes of progress, whatever the state's size: a
-                    # full pipe would stop the reads until the parent has loaded.
-                    if total is not None:
-                        ended[1] = max(1, total // PROGRESS_BYTES)
-                        fh.write(b"%d %d\n" % (total, ended[1]))
-                        return
-                    ended[0] += 1
-                    if ended[0] % ended[1] == 0:
-                        fh.write(b".")
-
-                found = _read(root, settings, url, districts, progress)
-                fh.write(b"=" + pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
+                _child(fh, root, settings, url, guess(root, settings, chosen, shard))
             code = 0
         except BaseException:  # noqa: BLE001 - the parent reads in process and reports
             pass
         finally:
             os._exit(code)
     os.close(write_fd)
-    return Prefetch(pid, read_fd, districts)
+    return Prefetch(pid, read_fd)
+
+
+def _child(fh: Any, root: Path, settings: RepoSettings, url: str, districts: tuple[str, ...]) -> None:
+    """Read ``districts`` and write the stream ``_follow`` reads."""
+    ended = [0, 1]  # requests that ended, requests per byte written
+
+    def progress(total: int | None) -> None:
+        # At most about 2,000 bytes of progress, whatever the state's size: a full pipe
+        # would stop the reads until the parent has loaded.
+        if total is not None:
+            ended[1] = max(1, total // PROGRESS_BYTES)
+            fh.write(b"%d %d\n" % (total, ended[1]))
+            return
+        ended[0] += 1
+        if ended[0] % ended[1] == 0:
+            fh.write(b".")
+
+    import logging
+    import time
+
+    from .log import ev
+
+    started = time.perf_counter()
+    found = _read(root, settings, url, districts, progress) if districts else ([], {}, {})
+    if not districts:
+        fh.write(b"0 1\n")
+    fh.write(b"=" + pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
+    seconds = time.perf_counter() - started
+    logging.getLogger(__name__).debug(
+        "read ahead %d of %d guessed districts in %.2fs", len(found[0]), len(districts), seconds,
+        extra=ev("plan.read-ahead", guessed=len(districts), read=len(found[0]), duration_s=round(seconds, 3)),
+    )
 
 
 def _follow(fh: Any, expect: Callable[[int], None], advance: Callable[[], None]) -> bytes:

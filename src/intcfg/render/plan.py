@@ -30,10 +30,15 @@ def headline(plan: Plan) -> str:
     return text
 
 
+# One encoder for every value: json.dumps with any non-default option builds a new one per
+# call (a plan of 10,000 creates shows 160,000 values).
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _value(v: Any) -> str:
     if isinstance(v, str) and v == "(sensitive)":
         return v
-    return json.dumps(v, ensure_ascii=False)
+    return _encode(v)
 
 
 def _field_lines(change: Change, indent: str) -> list[str]:
