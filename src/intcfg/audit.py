@@ -20,7 +20,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,7 +29,7 @@ import git
 from .desired import Address
 from .diff import Applied
 from .errors import AuditError
-from .jsonout import pretty
+from .jsonout import pretty_bytes
 from .log import ev, phased
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def _parse_state(text: str, path: str) -> dict[Address, Applied]:
         raise AuditError(f"{path} on the audit branch is unreadable ({type(e).__name__}); fix or remove it") from e
 
 
-def render_state(objects: dict[Address, Applied]) -> str:
+def render_state(objects: dict[Address, Applied]) -> bytes:
     rows = [
         {
             "system": a.system,
@@ -115,7 +115,7 @@ def render_state(objects: dict[Address, Applied]) -> str:
         }
         for a, o in sorted(objects.items(), key=lambda kv: kv[0].sort_key())
     ]
-    return pretty({"format": STATE_FORMAT, "version": VERSION, "objects": rows}, sort_keys=True) + "\n"
+    return pretty_bytes({"format": STATE_FORMAT, "version": VERSION, "objects": rows}, sort_keys=True) + b"\n"
 
 
 def trailer(value: str) -> str:
@@ -166,10 +166,10 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) ->
             for path in _state_files(repo, expected):
                 if path not in by_file:
                     g.update_index("--force-remove", path, env=env)
-        files = {path: render_state(objs) for path, objs in by_file.items()}
-        files[f"records/{commit.record_name}"] = pretty(commit.record, sort_keys=True) + "\n"
-        # Two git processes for all the files, whatever their number (a state has thousands).
-        shas = _blobs(repo, list(files.values()), Path(tmp))
+        # Each file goes to disk as it is rendered (a state's thousands are not all held at
+        # once); two git processes hash them all.
+        files = [*by_file, f"records/{commit.record_name}"]
+        shas = _blobs(repo, _contents(by_file, commit.record), len(files), Path(tmp))
         entries = "".join(f"100644 {sha}\t{path}\0" for path, sha in zip(files, shas, strict=True))
         _with_input(repo, ["update-index", "-z", "--index-info"], entries, Path(tmp), env)
         tree = g.write_tree(env=env)
@@ -192,18 +192,25 @@ def _state_files(repo: git.Repo, commit: str) -> list[str]:
     return [b.path for b in tree["state"].traverse() if b.type == "blob"]
 
 
-def _blobs(repo: git.Repo, texts: list[str], tmp: Path) -> list[str]:
-    """Write each text as a blob; their shas, in order."""
+def _contents(by_file: dict[str, dict[Address, Applied]], record: dict[str, Any]) -> Iterator[bytes]:
+    """The state files' contents, then the record's, each rendered when asked for."""
+    for objects in by_file.values():
+        yield render_state(objects)
+    yield pretty_bytes(record, sort_keys=True) + b"\n"
+
+
+def _blobs(repo: git.Repo, contents: Iterable[bytes], count: int, tmp: Path) -> list[str]:
+    """Write each of the ``count`` contents as a blob; their shas, in order."""
     folder = tmp / "blobs"
     folder.mkdir()
     paths = []
-    for i, text in enumerate(texts):
+    for i, data in enumerate(contents):
         path = folder / str(i)
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(data)
         paths.append(str(path))
     shas = _with_input(repo, ["hash-object", "-w", "--stdin-paths"], "".join(f"{p}\n" for p in paths), tmp).split()
-    if len(shas) != len(texts):
-        raise AuditError(f"git hash-object wrote {len(shas)} objects for {len(texts)} files")
+    if len(shas) != count or len(paths) != count:
+        raise AuditError(f"git hash-object wrote {len(shas)} objects for {count} files")
     return shas
 
 

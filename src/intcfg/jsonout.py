@@ -30,12 +30,19 @@ def _escape(match: re.Match[str]) -> str:
 
 def pretty(value: Any, sort_keys: bool = False) -> str:
     """``json.dumps(value, indent=2, sort_keys=sort_keys)``, without its trailing newline."""
+    return pretty_bytes(value, sort_keys).decode("ascii")
+
+
+def pretty_bytes(value: Any, sort_keys: bool = False) -> bytes:
+    """``pretty`` as the ASCII bytes of a file, without a copy as text on the way."""
     option = orjson.OPT_INDENT_2 | (orjson.OPT_SORT_KEYS if sort_keys else 0)
     try:
-        text = orjson.dumps(value, option=option).decode("utf-8")
+        data = orjson.dumps(value, option=option)
     except TypeError:  # orjson.JSONEncodeError: a value orjson does not take
-        return json.dumps(value, indent=2, sort_keys=sort_keys)
-    return _NON_ASCII.sub(_escape, text) if not text.isascii() or "\x7f" in text else text
+        return json.dumps(value, indent=2, sort_keys=sort_keys).encode("ascii")
+    if data.isascii() and b"\x7f" not in data:
+        return data
+    return _NON_ASCII.sub(_escape, data.decode("utf-8")).encode("ascii")
 
 
 def canonical(value: Any) -> bytes:
