@@ -136,11 +136,12 @@ def start(
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: list, send, and leave without unwinding the caller
         code = 1
         try:
-            os.close(read_fd)
+            _detach(parent, write_fd)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             with open(write_fd, "wb", buffering=0) as fh:
                 _child(fh, root, settings, url, guess(root, settings, chosen, shard))
@@ -151,6 +152,24 @@ def start(
             os._exit(code)
     os.close(write_fd)
     return Prefetch(pid, read_fd)
+
+
+def _detach(parent: int, keep: int) -> None:
+    """Hold nothing of the parent's and die with it: every descriptor but the standard
+    three and the pipe is closed (an apply's lock is an flock, held while any copy of its
+    descriptor is open: a child outliving a killed apply would keep the next one waiting),
+    and the kernel kills this child when the parent dies."""
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 20)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # no prctl: the parent's abandon() still stops it
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _child(fh: Any, root: Path, settings: RepoSettings, url: str, districts: tuple[str, ...]) -> None:

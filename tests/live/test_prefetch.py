@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
-from livekit import LiveRepo, Sim, applied_repo, intcfg, shared_sim_fixture, sim_fixture  # noqa: F401 - fixtures
+from livekit import INTCFG, LiveRepo, Sim, applied_repo, intcfg, shared_sim_fixture, sim_fixture  # noqa: F401 - fixtures
 
 from intcfg import loop
 from intcfg.desired import Address
@@ -92,6 +94,35 @@ def test_a_failing_read_ahead_leaves_the_error_to_the_plan(sim: Sim, tmp_path: P
     for text in (err, err_off):
         assert re.fullmatch(r"Error: (sis|portal|enroll): GET \S+/districts/\S+: 401 .*\n", text), text
         assert "not-the-admin-token" not in text
+
+
+def test_a_killed_apply_leaves_no_reader_holding_its_lock(sim: Sim, tmp_path: Path) -> None:
+    """The read-ahead child closes the apply's lock descriptor and dies with its parent:
+    after a SIGKILL of the apply alone (not its process group), the lock is free at once
+    and no more list requests arrive."""
+    import fcntl
+
+    repo = _applied(sim, tmp_path)
+    sim.call("POST", "/_sim/faults", json={"latencyMs": 1000})  # two rounds of 8 lists: 2 s
+    before, _ = _requests(sim)
+    proc = subprocess.Popen([INTCFG, "apply", "--auto-approve"], cwd=repo.root, env=repo.env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while _requests(sim)[0] == before and time.monotonic() < deadline:  # the first round is out
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(timeout=30)
+    time.sleep(0.2)
+    with open(repo.root / ".git/intcfg.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if anything still holds it
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    time.sleep(1.2)  # the requests in flight at the kill are answered (and counted)
+    seen, _ = _requests(sim)
+    time.sleep(2.5)  # a live child would have sent its second round by now
+    assert _requests(sim)[0] == seen, "list requests still arrive from an orphaned child"
+    sim.call("POST", "/_sim/faults", json={"latencyMs": 0})
+    again = intcfg(repo, "apply", "--auto-approve", "--lock-timeout", "0")
+    assert again.returncode == 0, again.stdout + again.stderr
 
 
 class _Provider:
