@@ -38,7 +38,7 @@ from .repo import RepoSettings, discover
 
 PROGRESS_BYTES = 2_000  # the most progress bytes a child writes before its payload
 # A district as a resource's metadata names it, in block or flow style, quoted or not.
-_DISTRICT = re.compile(r"""\bdistrict:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)""")
+_DISTRICT = re.compile(rb"""\bdistrict:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)""")
 
 
 class Prefetched(NamedTuple):
@@ -93,7 +93,7 @@ def guess(root: Path, settings: RepoSettings, chosen: Iterable[str], shard: str 
     found: set[str] = set()
     for path in discover(root, settings):
         try:
-            found.update(_DISTRICT.findall(path.read_text(encoding="utf-8-sig", errors="replace")))
+            found.update(name.decode("ascii") for name in _DISTRICT.findall(path.read_bytes()))
         except OSError:
             continue  # validate reports it
     found |= _applied_districts(root, settings.audit_branch)
