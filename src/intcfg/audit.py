@@ -158,6 +158,37 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) ->
     by_file: dict[str, dict[Address, Applied]] = {}
     for address, applied in commit.state.items():
         by_file.setdefault(state_path(address.system, address.district), {})[address] = applied
+    try:
+        new = _build(repo, expected, commit, by_file)
+    except (OSError, git.GitCommandError) as e:  # a full disk, a quota, a git that died
+        raise AuditError(
+            f"could not write the audit commit ({_reason(e)}); the audit branch {branch!r} was not "
+            "moved and holds no part of it: fix that, then run again"
+        ) from e
+    try:
+        repo.git.update_ref(f"refs/heads/{branch}", new, expected or "0" * 40)
+    except git.GitCommandError as e:
+        if _head(repo, branch) == expected:  # not moved: the ref could not be written
+            raise AuditError(
+                f"could not move the audit branch {branch!r} ({_reason(e)}); it still points to "
+                "its last commit: fix that, then run again"
+            ) from e
+        raise AuditError(
+            f"the audit branch {branch!r} moved while applying (another reconciler wrote to it); "
+            "nothing was overwritten: plan again"
+        ) from e
+    return new
+
+
+def _head(repo: git.Repo, branch: str) -> str | None:
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}"))
+    except git.GitCommandError:
+        return None
+
+
+def _build(repo: git.Repo, expected: str | None, commit: Commit, by_file: dict[str, dict[Address, Applied]]) -> str:
+    """The commit object (its blobs, tree and commit written; no ref moved)."""
     with tempfile.TemporaryDirectory(prefix="intcfg-audit-") as tmp:
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
         g = repo.git
@@ -174,15 +205,16 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) ->
         _with_input(repo, ["update-index", "-z", "--index-info"], entries, Path(tmp), env)
         tree = g.write_tree(env=env)
         args = ["-p", expected] if expected else []
-        new = _commit_tree(repo, tree, args, message(commit))
-    try:
-        g.update_ref(f"refs/heads/{branch}", new, expected or "0" * 40)
-    except git.GitCommandError as e:
-        raise AuditError(
-            f"the audit branch {branch!r} moved while applying (another reconciler wrote to it); "
-            "nothing was overwritten: plan again"
-        ) from e
-    return new
+        return _commit_tree(repo, tree, args, message(commit))
+
+
+def _reason(e: OSError | git.GitCommandError) -> str:
+    """What failed, in one line: the OS's words, or git's last line of complaint."""
+    if isinstance(e, OSError):
+        return e.strerror or type(e).__name__
+    stderr = re.sub(r"^\s*stderr: '(.*)'\s*$", r"\1", str(e.stderr or ""), flags=re.S)
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return one_line(lines[-1]) if lines else f"git exited with status {e.status}"
 
 
 def _state_files(repo: git.Repo, commit: str) -> list[str]:
