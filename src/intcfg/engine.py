@@ -349,15 +349,16 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
             echo(text(ctx.plan), nl=False, detail=True)
         fingerprint = _fingerprint(repository, True)
         outcome = _record(root, branch, ctx, results, fingerprint, run_id, interrupted, git_dir)
-        journal.clear(git_dir)  # recorded, or nothing was changed
         if outcome.commit:
             notes = [f"recovered {len(outcome.recovered)}"] if outcome.recovered else []
             n = len(interrupted)
             notes += [f"{n} interrupted {'apply' if n == 1 else 'applies'} recorded"] if n else []
             echo(f"Audit commit {outcome.commit[:12]} on {branch}" + (f" ({'; '.join(notes)})" if notes else ""))
             if request.push:
-                audit.push(root, branch)
+                # Until the remote has the commit, the journal keeps what this run changed.
+                audit.publish(root, branch, outcome.commit, ctx.head.commit)
                 echo(f"Pushed {branch} to origin.")
+        journal.clear(git_dir)  # recorded (and pushed), or nothing was changed
     return ApplyOutcome(results, outcome.commit)
 
 

@@ -1,9 +1,9 @@
 """The apply journal: what a run is about to change in the live systems, written before
-its first write and removed once its audit commit is made.
+its first write and removed once its audit commit is made (and, with ``--push``, pushed).
 
-A run that dies in between (killed, out of memory, the machine stopped) or cannot write
-its audit commit (a full disk) leaves its entry behind, and the next apply on this clone
-records it in its audit commit as
+A run that dies in between (killed, out of memory, the machine stopped), that cannot write
+its audit commit (a full disk) or whose audit push the remote refuses leaves its entry
+behind, and the next apply on this clone records it in its audit commit as
 ``interrupted``. Without it a write of a dead run that a later change undid before any
 run looked (created by one interrupted run, deleted by the next) would be in no record.
 What each interrupted change came to is what the live systems show: the next commit
