@@ -158,6 +158,37 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) ->
     by_file: dict[str, dict[Address, Applied]] = {}
     for address, applied in commit.state.items():
         by_file.setdefault(state_path(address.system, address.district), {})[address] = applied
+    try:
+        new = _build(repo, expected, commit, by_file)
+    except (OSError, git.GitCommandError) as e:  # a full disk, a quota, a git that died
+        raise AuditError(
+            f"could not write the audit commit ({_reason(e)}); the audit branch {branch!r} was not "
+            "moved and holds no part of it: fix that, then run again"
+        ) from e
+    try:
+        repo.git.update_ref(f"refs/heads/{branch}", new, expected or "0" * 40)
+    except git.GitCommandError as e:
+        if _head(repo, branch) == expected:  # not moved: the ref could not be written
+            raise AuditError(
+                f"could not move the audit branch {branch!r} ({_reason(e)}); it still points to "
+                "its last commit: fix that, then run again"
+            ) from e
+        raise AuditError(
+            f"the audit branch {branch!r} moved while applying (another reconciler wrote to it); "
+            "nothing was overwritten: plan again"
+        ) from e
+    return new
+
+
+def _head(repo: git.Repo, branch: str) -> str | None:
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}"))
+    except git.GitCommandError:
+        return None
+
+
+def _build(repo: git.Repo, expected: str | None, commit: Commit, by_file: dict[str, dict[Address, Applied]]) -> str:
+    """The commit object (its blobs, tree and commit written; no ref moved)."""
     with tempfile.TemporaryDirectory(prefix="intcfg-audit-") as tmp:
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
         g = repo.git
@@ -174,15 +205,16 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) ->
         _with_input(repo, ["update-index", "-z", "--index-info"], entries, Path(tmp), env)
         tree = g.write_tree(env=env)
         args = ["-p", expected] if expected else []
-        new = _commit_tree(repo, tree, args, message(commit))
-    try:
-        g.update_ref(f"refs/heads/{branch}", new, expected or "0" * 40)
-    except git.GitCommandError as e:
-        raise AuditError(
-            f"the audit branch {branch!r} moved while applying (another reconciler wrote to it); "
-            "nothing was overwritten: plan again"
-        ) from e
-    return new
+        return _commit_tree(repo, tree, args, message(commit))
+
+
+def _reason(e: OSError | git.GitCommandError) -> str:
+    """What failed, in one line: the OS's words, or git's last line of complaint."""
+    if isinstance(e, OSError):
+        return e.strerror or type(e).__name__
+    stderr = re.sub(r"^\s*stderr: '(.*)'\s*$", r"\1", str(e.stderr or ""), flags=re.S)
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return one_line(lines[-1]) if lines else f"git exited with status {e.status}"
 
 
 def _state_files(repo: git.Repo, commit: str) -> list[str]:
@@ -250,10 +282,52 @@ def _push(repo: git.Repo, branch: str, remote: str) -> None:
     try:
         repo.git.push(remote, f"refs/heads/{branch}:refs/heads/{branch}")
     except git.GitCommandError as e:
-        raise AuditError(
-            f"pushing {branch!r} to {remote!r} was rejected (another reconciler pushed first); "
-            "fetch, plan again and reapply — nothing was overwritten"
-        ) from e
+        why, remedy = _rejection(e)
+        raise AuditError(f"pushing {branch!r} to {remote!r} was rejected ({why}); {remedy} — nothing was overwritten") from e
+
+
+def publish(root: Path, branch: str, commit: str, previous: str | None, remote: str = "origin") -> None:
+    """Push the audit branch, whose head ``commit`` was just written on ``previous``. If
+    the remote refuses it, the branch is moved back to ``previous``: the remote's branch is
+    the record (see fetch), so a commit it never took must not stay on this clone's."""
+    with contextlib.closing(_repo(root)) as repo:
+        try:
+            repo.git.push(remote, f"refs/heads/{branch}:refs/heads/{branch}")
+        except git.GitCommandError as e:
+            why, remedy = _rejection(e)
+            _withdraw(repo, branch, commit, previous)
+            raise AuditError(
+                f"pushing {branch!r} to {remote!r} was rejected ({why}); the audit commit "
+                f"{commit[:12]} was taken back from this clone: {remedy}"
+            ) from e
+
+
+_RACED = ("fetch first", "non-fast-forward", "stale info")
+
+
+def _rejection(e: git.GitCommandError) -> tuple[str, str]:
+    """Why git push failed, and what to do."""
+    why = _push_failure(e)
+    if why in _RACED:
+        return "another reconciler pushed first", "fetch, plan again and reapply"
+    return why, "once the remote accepts the push, apply again (it records this run's changes)"
+
+
+def _push_failure(e: git.GitCommandError) -> str:
+    """git's reason for refusing a push (never the remote's URL: it may hold a token)."""
+    found = re.search(r"^\s*! \[(?:remote )?rejected\] .* \((.+)\)\s*$", str(e.stderr or ""), re.M)
+    return one_line(found.group(1) if found else re.sub(r"\S*://\S*", "<remote>", _reason(e)))
+
+
+def _withdraw(repo: git.Repo, branch: str, commit: str, previous: str | None) -> None:
+    ref = f"refs/heads/{branch}"
+    try:
+        if previous:
+            repo.git.update_ref(ref, previous, commit)
+        else:
+            repo.git.update_ref("-d", ref, commit)
+    except git.GitCommandError as e:
+        raise AuditError(f"the push of {branch!r} was rejected, and moving it back failed ({_reason(e)})") from e
 
 
 def fetch(root: Path, branch: str, remote: str = "origin") -> None:
@@ -397,8 +471,14 @@ def _try_lease(repo: git.Repo, remote: str, current: str | None, actor: str, ttl
     sha = _commit_tree(repo, empty_tree, [], text)
     try:
         repo.git.push(f"--force-with-lease={LEASE_REF}:{current or ''}", remote, f"{sha}:{LEASE_REF}")
-    except git.GitCommandError:
-        return None  # someone else took it between our look and our push
+    except git.GitCommandError as e:
+        why = _push_failure(e)
+        if why in _RACED:
+            return None  # someone else took it between our look and our push
+        raise AuditError(
+            f"could not take the lease: pushing {LEASE_REF} to {remote!r} was rejected ({why}); "
+            "nothing was changed: once the remote accepts pushes, run again"
+        ) from e
     return Lease(sha, actor, expires)
 
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from . import defaults
 from .desired import DesiredState, build
-from .errors import ConfigError
+from .errors import AuditError, ConfigError
 from .findings import Report
 from .loader import Document, load_file
 from .log import phased
@@ -348,17 +348,34 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         else:
             echo(text(ctx.plan), nl=False, detail=True)
         fingerprint = _fingerprint(repository, True)
-        outcome = loop.record(root, branch, ctx, results, fingerprint, loop.actor(), run=run_id, interrupted=interrupted)
-        journal.clear(git_dir)  # recorded, or nothing was changed
+        outcome = _record(root, branch, ctx, results, fingerprint, run_id, interrupted, git_dir)
         if outcome.commit:
             notes = [f"recovered {len(outcome.recovered)}"] if outcome.recovered else []
             n = len(interrupted)
             notes += [f"{n} interrupted {'apply' if n == 1 else 'applies'} recorded"] if n else []
             echo(f"Audit commit {outcome.commit[:12]} on {branch}" + (f" ({'; '.join(notes)})" if notes else ""))
             if request.push:
-                audit.push(root, branch)
+                # Until the remote has the commit, the journal keeps what this run changed.
+                audit.publish(root, branch, outcome.commit, ctx.head.commit)
                 echo(f"Pushed {branch} to origin.")
+        journal.clear(git_dir)  # recorded (and pushed), or nothing was changed
     return ApplyOutcome(results, outcome.commit)
+
+
+def _record(
+    root: Path, branch: str, ctx: Any, results: list[Any], fingerprint: Any, run_id: str, interrupted: list[Any], git_dir: Path
+) -> Any:
+    from . import journal, loop
+
+    try:
+        return loop.record(root, branch, ctx, results, fingerprint, loop.actor(), run=run_id, interrupted=interrupted)
+    except AuditError as e:
+        if not any(r.outcome == "ok" for r in results):
+            raise
+        raise AuditError(
+            f"{e} (the live systems were changed: {journal.path(git_dir)} lists this run's changes, "
+            "and the next apply records them)"
+        ) from e
 
 
 def reconcile_repository(

@@ -1,7 +1,8 @@
 """The apply journal: what a run is about to change in the live systems, written before
-its first write and removed once its audit commit is made.
+its first write and removed once its audit commit is made (and, with ``--push``, pushed).
 
-A run that dies in between (killed, out of memory, the machine stopped) leaves its entry
+A run that dies in between (killed, out of memory, the machine stopped), that cannot write
+its audit commit (a full disk) or whose audit push the remote refuses leaves its entry
 behind, and the next apply on this clone records it in its audit commit as
 ``interrupted``. Without it a write of a dead run that a later change undid before any
 run looked (created by one interrupted run, deleted by the next) would be in no record.
@@ -70,12 +71,19 @@ def write(git_dir: Path, runs: list[dict[str, Any]]) -> None:
     """Replace the journal atomically and durably: a crash leaves the old one or the new one."""
     where = path(git_dir)
     tmp = where.with_name(NAME + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump({"format": FORMAT, "version": VERSION, "runs": runs}, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, where)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump({"format": FORMAT, "version": VERSION, "runs": runs}, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, where)
+    except OSError as e:  # a full disk or a quota: no live system has been written yet
+        tmp.unlink(missing_ok=True)
+        raise AuditError(
+            f"could not write the apply journal {where} ({e.strerror or type(e).__name__}); "
+            "nothing was changed in the live systems: fix that, then apply again"
+        ) from e
 
 
 def clear(git_dir: Path) -> None:
