@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intcfg.jsonout import canonical, pretty
+from intcfg.jsonout import canonical, pretty, pretty_chunks
 
 SCALARS = (
     st.none()
@@ -51,3 +51,9 @@ def test_a_plan_sized_record_is_unchanged() -> None:
         "none": [],
     }
     assert pretty(record, sort_keys=True) == json.dumps(record, indent=2, sort_keys=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values(SCALARS), st.booleans(), st.integers(0, 4))
+def test_pretty_in_chunks_is_pretty(value: Any, sort_keys: bool, depth: int) -> None:
+    assert b"".join(pretty_chunks(value, sort_keys, depth)).decode("ascii") == pretty(value, sort_keys)

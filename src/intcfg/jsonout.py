@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -52,3 +53,34 @@ def canonical(value: Any) -> bytes:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def pretty_chunks(value: Any, sort_keys: bool = False, depth: int = 3) -> Iterator[bytes]:
+    """``pretty_bytes`` in pieces: containers less than ``depth`` levels deep are written
+    item by item, each deeper value whole. An audit record holds the plan of every change
+    of a run: its text whole would be tens of megabytes on top of the objects it comes from."""
+    yield from _chunks(value, sort_keys, 0, depth)
+
+
+def _chunks(value: Any, sort_keys: bool, level: int, depth: int) -> Iterator[bytes]:
+    whole = level >= depth or not isinstance(value, dict | list) or not value
+    if whole or (isinstance(value, dict) and not all(isinstance(k, str) for k in value)):
+        data = pretty_bytes(value, sort_keys)
+        yield data.replace(b"\n", b"\n" + b"  " * level) if level else data
+        return
+    pad = b"  " * (level + 1)
+    if isinstance(value, dict):
+        items = sorted(value.items()) if sort_keys else list(value.items())
+        yield b"{\n"
+        for i, (key, item) in enumerate(items):
+            yield pad + pretty_bytes(key) + b": "
+            yield from _chunks(item, sort_keys, level + 1, depth)
+            yield b",\n" if i < len(items) - 1 else b"\n"
+        yield b"  " * level + b"}"
+        return
+    yield b"[\n"
+    for i, item in enumerate(value):
+        yield pad
+        yield from _chunks(item, sort_keys, level + 1, depth)
+        yield b",\n" if i < len(value) - 1 else b"\n"
+    yield b"  " * level + b"]"
