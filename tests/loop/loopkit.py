@@ -116,7 +116,9 @@ class Run(NamedTuple):
     err: str
 
 
-def run(repo: Repo, *args: str, timeout: float = 180.0) -> Run:
+def run(
+    repo: Repo, *args: str, timeout: float = 180.0, preexec_fn: Callable[[], None] | None = None
+) -> Run:
     proc = subprocess.run(
         [INTCFG, *args],
         cwd=repo.root,
@@ -124,8 +126,20 @@ def run(repo: Repo, *args: str, timeout: float = 180.0) -> Run:
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=preexec_fn,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def move_two_schedules(repo: Repo) -> None:
+    """A commit that deletes lakeside's schedules and moves riverside's (one delete tier,
+    one update)."""
+    (repo.root / "districts/lakeside-sd/schedules.yaml").unlink()
+    schedule = repo.root / "districts/riverside-usd/schedule.yaml"
+    schedule.write_text(
+        schedule.read_text(encoding="utf-8").replace('"01:30"', '"02:45"'), encoding="utf-8"
+    )
+    repo.commit("lakeside's schedules go; riverside's moves")
 
 
 def run_in_process(repo: Repo, *args: str) -> Run:

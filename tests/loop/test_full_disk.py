@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import resource
 import signal
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from conftest import INTCFG
 from loopkit import (
+    move_two_schedules,
     AUDIT,
     Repo,
     Run,
@@ -45,16 +44,7 @@ def file_size_limit(limit: int) -> Callable[[], None]:
 
 
 def run_limited(repo: Repo, limit: int, *args: str) -> Run:
-    proc = subprocess.run(
-        [INTCFG, *args],
-        cwd=repo.root,
-        env=repo.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=file_size_limit(limit),
-    )
-    return Run(proc.returncode, proc.stdout, proc.stderr)
+    return run(repo, *args, timeout=120, preexec_fn=file_size_limit(limit))
 
 
 class Rig(NamedTuple):
@@ -89,12 +79,7 @@ def test_a_full_disk_at_the_audit_commit_moves_no_branch_and_the_rerun_records_t
     sim, repo = rig
     assert run(repo, "apply", "--auto-approve", "--live", sim.url).code == 0
     [first] = audit_log(repo)
-    (repo.root / "districts/lakeside-sd/schedules.yaml").unlink()
-    schedule = repo.root / "districts/riverside-usd/schedule.yaml"
-    schedule.write_text(
-        schedule.read_text(encoding="utf-8").replace('"01:30"', '"02:45"'), encoding="utf-8"
-    )
-    repo.commit("lakeside's schedules go; riverside's moves")
+    move_two_schedules(repo)
     prune = ("apply", "--auto-approve", "--prune", "--force", "--live", sim.url)
 
     failed = run_limited(repo, JOURNAL_FITS, *prune)

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import pytest
 from loopkit import (
+    move_two_schedules,
     AUDIT,
     AuditHold,
     FaultProxy,
@@ -112,12 +113,7 @@ def test_writes_and_deletes_of_an_apply_killed_before_its_audit_commit_are_recov
     sim, proxy, repo = rig
     assert run(repo, "apply", "--auto-approve", "--live", proxy.url).code == 0
     [first] = audit_log(repo)
-    (repo.root / "districts/lakeside-sd/schedules.yaml").unlink()
-    schedule = repo.root / "districts/riverside-usd/schedule.yaml"
-    schedule.write_text(
-        schedule.read_text(encoding="utf-8").replace('"01:30"', '"02:45"'), encoding="utf-8"
-    )
-    repo.commit("lakeside's schedules go; riverside's moves")
+    move_two_schedules(repo)
 
     kill_before_its_audit_commit(
         repo, "apply", "--auto-approve", "--prune", "--force", "--live", proxy.url
