@@ -73,12 +73,16 @@ def scope(state: DesiredState, head: audit.AuditHead, districts: Iterable[str], 
     return Scope(tuple(sorted(chosen)), shard)
 
 
-def _list_jobs(
-    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int, done: Callable[[], None] = log.advance
+def list_jobs(
+    providers: Mapping[str, Any],
+    districts: Iterable[str],
+    in_flight: int | asyncio.Semaphore,
+    done: Callable[[], None] = log.advance,
 ) -> list[tuple[str, Awaitable[Any]]]:
-    """One list job per district and kind of every provider, at most ``in_flight`` at once;
-    ``done`` is called as each job ends (the progress bar's step)."""
-    gate = asyncio.Semaphore(max(1, in_flight))
+    """One list job per district and kind of every provider, at most ``in_flight`` at once
+    (or as a shared semaphore allows); ``done`` is called as each job ends (the progress
+    bar's step)."""
+    gate = in_flight if isinstance(in_flight, asyncio.Semaphore) else asyncio.Semaphore(max(1, in_flight))
 
     async def listed(provider: Any, district: str, kind: str) -> Any:
         async with gate:
@@ -95,7 +99,7 @@ def _list_jobs(
     ]
 
 
-def _by_address(answers: Iterable[Any]) -> dict[Address, Any]:
+def by_address(answers: Iterable[Any]) -> dict[Address, Any]:
     return {Address(o.system, o.district, o.kind, o.name, o.site): o for objects in answers for o in objects}
 
 
@@ -104,28 +108,9 @@ async def read_live(
 ) -> dict[Address, Any]:
     """Every live object of the districts, from every provider, listed page by page, with
     at most ``in_flight`` list requests at once."""
-    jobs = _list_jobs(providers, districts, in_flight)
+    jobs = list_jobs(providers, districts, in_flight)
     log.expect(len(jobs), "Reading the live systems")
-    return _by_address(await all_or_none(job for _, job in jobs))
-
-
-async def read_live_each(
-    providers: Mapping[str, Any],
-    districts: Iterable[str],
-    in_flight: int = READS_IN_FLIGHT,
-    progress: Callable[[int | None], None] | None = None,
-) -> tuple[list[str], dict[Address, Any]]:
-    """Like read_live, but a district whose reads fail is left out instead of failing the
-    whole: the districts read in full, and their objects (prefetch.py reads this way).
-    ``progress(n)`` is told the number of requests first, then ``progress(None)`` as each ends."""
-    wanted = list(districts)
-    jobs = _list_jobs(providers, wanted, in_flight, (lambda: progress(None)) if progress else log.advance)
-    if progress:
-        progress(len(jobs))
-    answers = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
-    failed = {district for (district, _), answer in zip(jobs, answers) if isinstance(answer, BaseException)}
-    kept = (answer for (district, _), answer in zip(jobs, answers) if district not in failed)
-    return [d for d in wanted if d not in failed], _by_address(kept)
+    return by_address(await all_or_none(job for _, job in jobs))
 
 
 async def all_or_none(jobs: Iterable[Awaitable[T]]) -> list[T]:

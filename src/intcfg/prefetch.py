@@ -30,7 +30,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -86,24 +86,30 @@ class Prefetch:
         os.waitpid(self.pid, 0)
 
 
-def guess(root: Path, settings: RepoSettings, chosen: Iterable[str], shard: str | None) -> tuple[str, ...]:
-    """The districts a plan of ``root`` will probably read (see the module docstring)."""
+def guessing(root: Path, settings: RepoSettings, chosen: Iterable[str], shard: str | None) -> Iterator[str]:
+    """The districts a plan of ``root`` will probably read (see the module docstring),
+    each as soon as it is found: the last-applied state's first, then those the files
+    name, file by file."""
     from .loop import in_shard, parse_shard
 
-    found: set[str] = set()
+    wanted = set(chosen)
+    parsed = parse_shard(shard) if shard else None
+    seen: set[str] = set()
+
+    def fresh(names: Iterable[str]) -> Iterator[str]:
+        for name in names:
+            if name in seen or (wanted and name not in wanted) or (parsed and not in_shard(name, parsed)):
+                continue
+            seen.add(name)
+            yield name
+
+    yield from fresh(sorted(_applied_districts(root, settings.audit_branch)))
     for path in discover(root, settings):
         try:
-            found.update(name.decode("ascii") for name in _DISTRICT.findall(path.read_bytes()))
+            found = _DISTRICT.findall(path.read_bytes())
         except OSError:
             continue  # validate reports it
-    found |= _applied_districts(root, settings.audit_branch)
-    wanted = set(chosen)
-    if wanted:
-        found &= wanted
-    if shard:
-        parsed = parse_shard(shard)
-        found = {d for d in found if in_shard(d, parsed)}
-    return tuple(sorted(found))
+        yield from fresh(name.decode("ascii") for name in found)
 
 
 def _applied_districts(root: Path, branch: str) -> set[str]:
@@ -144,7 +150,7 @@ def start(
             _detach(parent, write_fd)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             with open(write_fd, "wb", buffering=0) as fh:
-                _child(fh, root, settings, url, guess(root, settings, chosen, shard))
+                _child(fh, root, settings, url, guessing(root, settings, chosen, shard))
             code = 0
         except BaseException:  # noqa: BLE001 - the parent reads in process and reports
             pass
@@ -172,54 +178,61 @@ def _detach(parent: int, keep: int) -> None:
         os._exit(1)
 
 
-def _child(fh: Any, root: Path, settings: RepoSettings, url: str, districts: tuple[str, ...]) -> None:
-    """Read ``districts`` and write the stream ``_follow`` reads."""
-    ended = [0, 1]  # requests that ended, requests per byte written
-
-    def progress(total: int | None) -> None:
-        # At most about 2,000 bytes of progress, whatever the state's size: a full pipe
-        # would stop the reads until the parent has loaded.
-        if total is not None:
-            ended[1] = max(1, total // PROGRESS_BYTES)
-            fh.write(b"%d %d\n" % (total, ended[1]))
-            return
-        ended[0] += 1
-        if ended[0] % ended[1] == 0:
-            fh.write(b".")
-
+def _child(fh: Any, root: Path, settings: RepoSettings, url: str, districts: Iterator[str]) -> None:
+    """Read the ``districts`` as they come and write the stream ``_follow`` reads: a dot
+    for each request that ended (before the guess is complete), then a line with the
+    number of requests and how many each further dot stands for (at most about 2,000 dots
+    in all, whatever the state's size: a full pipe would stop the reads until the parent
+    has loaded), the dots, then ``=`` and the pickled objects."""
     import logging
     import time
 
     from .log import ev
 
+    ended = [0, 1, 0]  # requests that ended, requests per dot, dots written
+
+    def progress(total: int | None) -> None:
+        if total is not None:
+            ended[1] = max(1, (total - ended[2]) // PROGRESS_BYTES)
+            fh.write(b"%d %d\n" % (total, ended[1]))
+            return
+        ended[0] += 1
+        if ended[0] % ended[1] == 0:
+            fh.write(b".")
+            ended[2] += 1
+
     started = time.perf_counter()
-    found = _read(root, settings, url, districts, progress) if districts else ([], {}, {})
-    if not districts:
-        fh.write(b"0 1\n")
-    fh.write(b"=" + pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
+    found = _read(root, settings, url, districts, progress)
+    fh.write(b"=" + pickle.dumps(found[1:], pickle.HIGHEST_PROTOCOL))
     seconds = time.perf_counter() - started
     logging.getLogger(__name__).debug(
-        "read ahead %d of %d guessed districts in %.2fs", len(found[0]), len(districts), seconds,
-        extra=ev("plan.read-ahead", guessed=len(districts), read=len(found[0]), duration_s=round(seconds, 3)),
+        "read ahead %d of %d guessed districts in %.2fs", len(found[1]), found[0], seconds,
+        extra=ev("plan.read-ahead", guessed=found[0], read=len(found[1]), duration_s=round(seconds, 3)),
     )
 
 
 def _follow(fh: Any, expect: Callable[[int], None], advance: Callable[[], None]) -> bytes:
-    """Read the child's stream to its end, reporting progress: a line with its number of
-    requests and how many each following ``.`` stands for, the dots, then ``=`` and the
-    pickled payload, which this returns (empty when the child ended without one)."""
+    """Read the child's stream (see ``_child``) to its end, reporting progress; the pickled
+    payload (empty when the child ended without one)."""
     buffer, total, step, seen = b"", -1, 1, 0
     while chunk := fh.read(1 << 16):
         buffer += chunk
         if total < 0:
-            if b"\n" not in buffer:
+            line, found, rest = buffer.partition(b"\n")
+            early = len(line) - len(line.lstrip(b"."))
+            if not found:
+                seen += early
+                buffer = line[early:]
                 continue
-            head, buffer = buffer.split(b"\n", 1)
-            numbers = head.split()
+            numbers = line[early:].split()
             if len(numbers) != 2 or not all(n.isdigit() for n in numbers):
                 return b""
             total, step = int(numbers[0]), max(1, int(numbers[1]))
+            seen += early
             expect(total)
+            for _ in range(seen):
+                advance()
+            buffer = rest
         ticks, found, rest = buffer.partition(b"=")
         for _ in range(len(ticks) * step):
             advance()
@@ -240,22 +253,35 @@ class _Settings(NamedTuple):
 
 
 def _read(
-    root: Path, settings: RepoSettings, url: str, districts: tuple[str, ...], progress: Callable[[int | None], None]
-) -> tuple[list[str], dict[Any, Any], dict[str, int]]:
+    root: Path, settings: RepoSettings, url: str, districts: Iterator[str], progress: Callable[[int | None], None]
+) -> tuple[int, list[str], dict[Any, Any], dict[str, int]]:
+    """List each district as the guess yields it; the number guessed, those read in full,
+    their objects, and the log counters this moved (requests, retries)."""
     import asyncio
 
     from . import log
-    from .loop import read_live_each
+    from .loop import READS_IN_FLIGHT, by_address, list_jobs
     from .providers.connect import open_providers
 
     log.set_sink(None)  # the parent's progress bar is the parent's to draw
     before = log.counts()
 
-    async def main() -> tuple[list[str], dict[Any, Any]]:
+    async def main() -> tuple[int, list[str], dict[Any, Any]]:
         async with open_providers(_Settings(root, settings), url) as providers:
-            return await read_live_each(providers, districts, progress=progress)
+            gate = asyncio.Semaphore(READS_IN_FLIGHT)
+            wanted: list[str] = []
+            jobs: list[tuple[str, asyncio.Future[Any]]] = []
+            for district in districts:  # each step reads a few files: the reads go on between
+                wanted.append(district)
+                jobs += [(d, asyncio.ensure_future(job)) for d, job in list_jobs(providers, [district], gate, lambda: progress(None))]
+                await asyncio.sleep(0)
+            progress(len(jobs))
+            answers = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
+            failed = {d for (d, _), answer in zip(jobs, answers) if isinstance(answer, BaseException)}
+            kept = (answer for (d, _), answer in zip(jobs, answers) if d not in failed)
+            return len(wanted), [d for d in wanted if d not in failed], by_address(kept)
 
-    box: list[tuple[list[str], dict[Any, Any]]] = []
+    box: list[tuple[int, list[str], dict[Any, Any]]] = []
 
     async def run() -> None:  # engine._run says why the result leaves the task this way
         box.append(await main())

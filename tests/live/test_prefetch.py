@@ -169,5 +169,10 @@ def test_the_childs_progress_and_payload_are_read_apart() -> None:
     stream = io.BytesIO(b"7 3\n" + b"." + b"." + b"=" + payload)
     assert _follow(stream, seen.append, lambda: ticks.append(None)) == payload
     assert seen == [7] and len(ticks) == 7
+    # 2 requests ended while the guess went on (a dot each), then 9 more, a dot for 3.
+    ticks.clear()
+    early = io.BytesIO(b"..11 3\n" + b"..." + b"=" + payload)
+    assert _follow(early, seen.append, lambda: ticks.append(None)) == payload
+    assert seen == [7, 11] and len(ticks) == 11
     assert _follow(io.BytesIO(b"7 3\n.."), seen.append, lambda: None) == b""  # died before its payload
     assert _follow(io.BytesIO(b"garbage\n=x"), seen.append, lambda: None) == b""
