@@ -287,7 +287,7 @@ async def paginate(
     cursors: set[str] = set()
     for _ in range(max_pages):
         response = raise_for_status(
-            await send(client, "GET", url, system=system, params=query), system
+            await send(client, "GET", _absolute(client, url, query), system=system), system
         )
         page = json_body(response, system)
         problem = _page_problem(page, cursors)
@@ -306,6 +306,18 @@ async def paginate(
     raise ProviderError(
         f"{system}: GET {url}: more than {max_pages} pages", system=system, method="GET", url=url
     )
+
+
+def _absolute(client: httpx.AsyncClient, url: str, query: dict[str, str]) -> str:
+    """``url`` with ``query``, joined to the client's base as httpx joins them, spelled in
+    full: httpx parses a relative URL with params three times (0.2 ms of CPU a request,
+    a sixth of a list request's cost in the client at state scale)."""
+    base = client.base_url  # httpx keeps its path ending in "/"
+    prefix = f"{base.scheme}://{base.netloc.decode('ascii')}{base.raw_path.decode('ascii')}"
+    joined = url if "://" in url else prefix + url.lstrip("/")
+    if not query:
+        return joined
+    return joined + ("&" if "?" in joined else "?") + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
 
 
 def _page_problem(page: Any, cursors: set[str]) -> str:
