@@ -110,7 +110,7 @@ def sim_group() -> None:
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Delay added to every request.",
+    help="Answer each request no sooner than this after it arrived (the simulator's own work included).",
 )
 @click.option(
     "--error-rate",

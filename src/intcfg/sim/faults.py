@@ -1,6 +1,8 @@
 """Fault injection and request counters: an ASGI middleware around the whole simulator.
 
-Every request outside ``/_sim/`` may be delayed (latency), answered with an injected
+Every request outside ``/_sim/`` may be delayed (latency: its answer leaves no sooner than
+that long after it arrived, the simulator's own work included, as a system that answers
+in that time), answered with an injected
 500/502/503, a 429 with Retry-After, held until the client gives up (timeout), or
 dropped (the connection closes after the response's headers, before its body), at the
 configured rates. An injected fault happens before the request reaches its route,
@@ -14,6 +16,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
@@ -166,25 +169,33 @@ class FaultMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if not scope["path"].startswith(CONTROL_PREFIX) and await self._inject(scope, send):
+        arrived = time.monotonic()
+        control = scope["path"].startswith(CONTROL_PREFIX)
+        if not control and await self._inject(scope, send, arrived):
             return
         status = {"code": 500}
 
         async def tracking(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+                if not control:
+                    await self._latency(arrived)
             await send(message)
 
         await self.app(scope, receive, tracking)
         self.state.record(scope["method"], self._route(scope), scope["path"], status["code"], None)
 
-    async def _inject(self, scope: Scope, send: Send) -> bool:
+    async def _latency(self, arrived: float) -> None:
+        left = self.state.faults.latency_ms / 1000 - (time.monotonic() - arrived)
+        if left > 0:
+            await anyio.sleep(left)
+
+    async def _inject(self, scope: Scope, send: Send, arrived: float) -> bool:
         faults = self.state.faults
-        if faults.latency_ms:
-            await anyio.sleep(faults.latency_ms / 1000)
         fault, status = self.state.draw()
         if fault is None:
             return False
+        await self._latency(arrived)
         # Counted before answering: a client that gives up on a timeout cancels this call.
         self.state.record(scope["method"], self._route(scope), scope["path"], status, fault)
         headers = [(b"content-type", b"application/json")]
