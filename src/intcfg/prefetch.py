@@ -61,9 +61,14 @@ class Prefetch:
         While it reads, ``expect`` is told its number of requests and ``advance`` each that
         ended (the child writes a line with the number, a byte per request, then ``=`` and
         its pickled objects)."""
+        try:
+            with open(self.fd, "rb", buffering=0) as fh:
+                payload = _follow(fh, expect, advance)
+        except BaseException:  # Ctrl-C while waiting: stop the child too
+            self._done = True
+            _stop(self.pid)
+            raise
         self._done = True
-        with open(self.fd, "rb", buffering=0) as fh:
-            payload = _follow(fh, expect, advance)
         _, status = os.waitpid(self.pid, 0)
         if status != 0 or not payload:
             return Prefetched(frozenset(), {})
@@ -79,11 +84,15 @@ class Prefetch:
             return
         self._done = True
         os.close(self.fd)
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(self.pid, 0)
+        _stop(self.pid)
+
+
+def _stop(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
 
 
 def guessing(root: Path, settings: RepoSettings, chosen: Iterable[str], shard: str | None) -> Iterator[str]:
