@@ -21,7 +21,7 @@ A student that cannot be read is that student's error, never the whole preview's
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple
 
 import httpx
@@ -83,14 +83,11 @@ async def _powerschool(
     block: Mapping[str, Any], secret: Secret, ids: list[str], factory: ClientFactory
 ) -> list[Fetched]:
     creds = powerschool.Credentials(block["serverUrl"], block["clientId"], secret)
-    async with factory(creds.server_url) as client:
-        try:
-            token, part = await powerschool._token(client, creds)
-            if token is None:
-                return _failed(ids, part.message)
-            return [await _ps_one(client, creds.server_url, token, sid) for sid in ids]
-        except ProviderError as e:
-            return _failed(ids, unreachable(e))
+
+    async def one(client: httpx.AsyncClient, token: Secret, sid: str) -> Fetched:
+        return await _ps_one(client, creds.server_url, token, sid)
+
+    return await _each(factory, creds.server_url, lambda c: powerschool._token(c, creds), one, ids)
 
 
 async def _ps_one(client: httpx.AsyncClient, base: str, token: Secret, sid: str) -> Fetched:
@@ -109,14 +106,11 @@ async def _aeries(
     block: Mapping[str, Any], secret: Secret, ids: list[str], factory: ClientFactory
 ) -> list[Fetched]:
     creds = oneroster.Credentials(block["url"], block["consumerId"], secret)
-    async with factory(creds.url) as client:
-        try:
-            token, part = await oneroster._token(client, creds)
-            if token is None:
-                return _failed(ids, part.message)
-            return [await _or_one(client, creds.url, token, sid) for sid in ids]
-        except ProviderError as e:
-            return _failed(ids, unreachable(e))
+
+    async def one(client: httpx.AsyncClient, token: Secret, sid: str) -> Fetched:
+        return await _or_one(client, creds.url, token, sid)
+
+    return await _each(factory, creds.url, lambda c: oneroster._token(c, creds), one, ids)
 
 
 async def _or_one(client: httpx.AsyncClient, base: str, token: Secret, sid: str) -> Fetched:
@@ -167,14 +161,11 @@ async def _skyward(
     block: Mapping[str, Any], secret: Secret, ids: list[str], factory: ClientFactory
 ) -> list[Fetched]:
     creds = skyward.Credentials(block["apiUrl"], block["consumerKey"], secret, block.get("entityId", 1))
-    async with factory(creds.api_url) as client:
-        try:
-            token, part = await skyward._token(client, creds)
-            if token is None:
-                return _failed(ids, part.message)
-            return [await _sky_one(client, creds, token, sid) for sid in ids]
-        except ProviderError as e:
-            return _failed(ids, unreachable(e))
+
+    async def one(client: httpx.AsyncClient, token: Secret, sid: str) -> Fetched:
+        return await _sky_one(client, creds, token, sid)
+
+    return await _each(factory, creds.api_url, lambda c: skyward._token(c, creds), one, ids)
 
 
 async def _sky_one(
@@ -189,6 +180,25 @@ async def _sky_one(
 
 
 # -- shared ---------------------------------------------------------------------------------------
+
+
+async def _each(
+    factory: ClientFactory,
+    url: str,
+    token_of: Callable[[httpx.AsyncClient], Awaitable[tuple[Secret | None, Any]]],
+    one: Callable[[httpx.AsyncClient, Secret, str], Awaitable[Fetched]],
+    ids: list[str],
+) -> list[Fetched]:
+    """Each student read with one token from the vendor at ``url``; every student fails with
+    the token's problem when there is none, or with the vendor's when it is unreachable."""
+    async with factory(url) as client:
+        try:
+            token, part = await token_of(client)
+            if token is None:
+                return _failed(ids, part.message)
+            return [await one(client, token, sid) for sid in ids]
+        except ProviderError as e:
+            return _failed(ids, unreachable(e))
 
 
 def _quote(sid: str) -> str:
