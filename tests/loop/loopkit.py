@@ -131,6 +131,19 @@ def run(
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
+# An eTranscript vendor as someone fills in the admin screen by hand (secrets aside).
+VENDOR_SPEC = {
+    "displayName": "Hand made",
+    "authServer": "https://auth.example.org",
+    "authPath": "/token",
+    "uploadServer": "https://upload.example.org",
+    "uploadPort": 443,
+    "uploadPath": "/up",
+    "consumerKey": "key",
+    "userName": "someone",
+}
+
+
 def move_two_schedules(repo: Repo) -> None:
     """A commit that deletes lakeside's schedules and moves riverside's (one delete tier,
     one update)."""

@@ -13,20 +13,11 @@ from typing import Any
 
 import pytest
 from conftest import INTCFG, cli_env
+from loopkit import VENDOR_SPEC
 
 from intcfg.engine import load_repository
 from intcfg.providers.connect import open_providers
 
-VENDOR_SPEC = {
-    "displayName": "Hand made",
-    "authServer": "https://auth.example.org",
-    "authPath": "/token",
-    "uploadServer": "https://upload.example.org",
-    "uploadPort": 443,
-    "uploadPath": "/up",
-    "consumerKey": "key",
-    "userName": "someone",
-}
 ENV_REF = re.compile(r"\{env: ([A-Z0-9_]+)\}")
 
 

@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 import pytest
 from loopkit import (
-    move_two_schedules,
     AUDIT,
     Repo,
     Run,
@@ -25,6 +24,7 @@ from loopkit import (
     audit_log,
     git,
     make_repo,
+    move_two_schedules,
     rendered,
     run,
 )

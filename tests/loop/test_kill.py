@@ -10,7 +10,6 @@ from typing import NamedTuple
 
 import pytest
 from loopkit import (
-    move_two_schedules,
     AUDIT,
     AuditHold,
     FaultProxy,
@@ -24,6 +23,7 @@ from loopkit import (
     git,
     kill,
     make_repo,
+    move_two_schedules,
     rendered,
     run,
     start,

@@ -63,6 +63,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 from loopkit import (
+    VENDOR_SPEC,
     AuditCommit,
     FaultProxy,
     Repo,
@@ -338,18 +339,6 @@ class Config:
 
 
 # -- the machine ---------------------------------------------------------------------------------
-
-
-VENDOR_SPEC = {
-    "displayName": "Hand made",
-    "authServer": "https://auth.example.org",
-    "authPath": "/token",
-    "uploadServer": "https://upload.example.org",
-    "uploadPort": 443,
-    "uploadPath": "/up",
-    "consumerKey": "key",
-    "userName": "someone",
-}
 
 
 def _with_secrets(spec: dict[str, Any], paths: list[str], value: str) -> dict[str, Any]:

@@ -10,13 +10,13 @@ if _LIVE not in sys.path:
     sys.path.append(_LIVE)
 
 from livekit import (  # noqa: E402
-    applied_repo,
-    git,
     ADMIN_TOKEN,
     EXAMPLE,
     LiveRepo,
     Sim,
+    applied_repo,
     assert_no_canary,
+    git,
     intcfg,
     live_repo,
     shared_sim_fixture,
@@ -24,7 +24,6 @@ from livekit import (  # noqa: E402
     start_sim,
     stop_sim,
 )
-
 
 
 __all__ = [
