@@ -323,3 +323,24 @@ def test_status_and_district(seeded: SimClient) -> None:
         ("lakeside-elementary", True),
         ("lakeside-high", False),
     ]
+
+
+def test_a_body_json_cannot_carry_is_refused_before_anything_is_stored(seeded: SimClient) -> None:
+    refused = {
+        '{"spec": {"uploadPort": NaN}}': "the body is not valid JSON",
+        '{"spec": {"uploadPort": Infinity}}': "the body is not valid JSON",
+        '{"spec": {"uploadPort": 9223372036854775808}}': (
+            "a number in the body is an integer beyond the 64-bit range"
+        ),
+    }
+    for body, message in refused.items():
+        response = seeded.put(
+            f"{SIS}/parchment",
+            headers={**ADMIN, "Content-Type": "application/json"},
+            content=body,
+        )
+        assert response.status_code == 400, body
+        assert response.json()["error"] == {"code": "invalid_json", "message": message}
+    assert seeded.get(SIS, headers=ADMIN).json()["items"] == []
+    largest = put(seeded, f"{SIS}/parchment", etr_spec(uploadPort=9223372036854775807))
+    assert largest.status_code == 422  # in range for JSON, out of range for a port

@@ -191,9 +191,9 @@ class AdminApi:
                     f"a batch holds at most {MAX_BATCH} operations, not {len(ops)}",
                 )
             check_body("BatchRequest", body, system)
-            return json_response(
-                {"results": [self._one(system, i, op) for i, op in enumerate(body["operations"])]}
-            )
+            with self.store.transaction():  # one commit; each operation its own savepoint
+                results = [self._one(system, i, op) for i, op in enumerate(body["operations"])]
+            return json_response({"results": results})
 
         return batch
 

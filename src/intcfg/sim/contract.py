@@ -9,8 +9,9 @@ plain strings and are kept only as keyed digests.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from ..secrets import secret_paths
 from .schemas import write_validator
@@ -105,7 +106,7 @@ def check_spec(kind: str, spec: Any) -> tuple[dict[str, Any], dict[str, str]]:
         first = details[0]
         raise ApiError(422, "invalid_spec", f"{first['path']}: {first['message']}", details)
     found = secret_values(kind, spec)
-    clean = json.loads(json.dumps(spec))
+    clean = orjson.loads(orjson.dumps(spec))
     for path in secret_paths(kind):
         parent = _parent(clean, path)
         if parent is not None:

@@ -3,7 +3,6 @@ state, stats, reset, faults, seed and running due schedules."""
 
 from __future__ import annotations
 
-import json
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,7 +11,7 @@ from starlette.routing import Route
 from . import actions, world
 from .contract import ApiError, render
 from .faults import FaultState
-from .store import Store
+from .store import Store, loads
 from .web import Endpoint, guarded, json_body, json_response, require_admin
 
 
@@ -59,7 +58,7 @@ class ControlApi:
             )
         ]
         held["integrationLog"] = [
-            {"seq": seq, "district": d, **json.loads(data)}
+            {"seq": seq, "district": d, **loads(data)}
             for seq, d, data in self.store.query(
                 "SELECT seq, district, data FROM integration_log ORDER BY seq"
             )

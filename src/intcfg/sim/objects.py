@@ -16,7 +16,7 @@ from typing import Any
 
 from . import world
 from .contract import ID_PREFIX, SITE_KINDS, SYSTEM_OF_KIND, ApiError, check_spec
-from .store import Store, dumps, now
+from .store import Store, dumps, loads, now
 
 PUT_FIELDS = frozenset({"spec", "managedBy"})
 SELECT = "SELECT data FROM objects WHERE system=? AND district=? AND kind=? AND name=? AND site=?"
@@ -138,7 +138,7 @@ def put(
 
 
 def _check_site(store: Store, district: str, kind: str, site: str | None) -> None:
-    world.district(store, district)
+    world.require_district(store, district)
     if site is None:
         return
     if kind not in SITE_KINDS:
@@ -264,18 +264,19 @@ def check_references(
                 "create the SyncConnection first",
             )
         field = "type" if kind == "FieldMapping" else "job"
-        for other in all_of(store, district, kind):
-            if (
-                other["name"] != name
-                and other["spec"]["connection"] == connection
-                and other["spec"][field] == spec[field]
-            ):
-                raise ApiError(
-                    409,
-                    "duplicate",
-                    f"connection {connection!r} already has a {kind} for {spec[field]!r}: "
-                    f"{other['name']!r}",
-                )
+        clash = store.query(
+            "SELECT name FROM objects WHERE system=? AND district=? AND kind=? AND name<>? "
+            "AND json_extract(data, '$.spec.connection')=? AND json_extract(data, ?)=? "
+            "ORDER BY name, site LIMIT 1",
+            (SYSTEM_OF_KIND[kind], district, kind, name, connection, f"$.spec.{field}", spec[field]),
+        )
+        if clash:
+            raise ApiError(
+                409,
+                "duplicate",
+                f"connection {connection!r} already has a {kind} for {spec[field]!r}: "
+                f"{clash[0][0]!r}",
+            )
 
 
 def take_schools(store: Store, db: Any, district: str, name: str, spec: dict[str, Any]) -> None:
@@ -335,5 +336,5 @@ def log_page(
         "SELECT seq, data FROM integration_log WHERE district=? AND seq>? ORDER BY seq LIMIT ?",
         (district, after, limit + 1),
     )
-    items = [{"seq": seq, **json.loads(data)} for seq, data in rows[:limit]]
+    items = [{"seq": seq, **loads(data)} for seq, data in rows[:limit]]
     return items, (str(items[-1]["seq"]) if len(rows) > limit else None)

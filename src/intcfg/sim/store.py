@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import sqlite3
@@ -20,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,6 +61,7 @@ class Store:
             self.path, check_same_thread=False, isolation_level=None, timeout=10.0
         )
         self._lock = threading.RLock()
+        self._depth = 0  # transactions open in the thread that holds the lock
         with self._lock:
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
@@ -87,15 +89,31 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Serialises writers in this process; BEGIN IMMEDIATE serialises other processes."""
+        """Serialises writers in this process; BEGIN IMMEDIATE serialises other processes.
+
+        Inside another transaction of this thread it is a savepoint: its failure undoes only
+        its own writes, and they are committed with the outer transaction (a batch of a
+        hundred operations, each on its own, is one commit).
+        """
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            begin, undo, end = (
+                ("BEGIN IMMEDIATE", "ROLLBACK", "COMMIT")
+                if self._depth == 1
+                else (f"SAVEPOINT s{self._depth}", f"ROLLBACK TO s{self._depth}", f"RELEASE s{self._depth}")
+            )
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute(begin)
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute(undo)
+                    if self._depth > 1:
+                        self._db.execute(end)
+                    raise
+                self._db.execute(end)
+            finally:
+                self._depth -= 1
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -103,7 +121,7 @@ class Store:
 
     def docs(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """The JSON ``data`` column of each row (the query selects it first)."""
-        return [json.loads(row[0]) for row in self.query(sql, args)]
+        return [orjson.loads(row[0]) for row in self.query(sql, args)]
 
     def doc(self, sql: str, args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
         found = self.docs(sql, args)
@@ -125,4 +143,11 @@ class Store:
 
 
 def dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    """A document as stored: compact JSON, keys sorted. What is stored came through
+    ``web.json_body`` (no number JSON cannot carry, no integer beyond 64 bits) or from the
+    simulator itself, so orjson encodes all of it and reads it back unchanged."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def loads(text: str | bytes) -> Any:
+    return orjson.loads(text)

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import students as sample
 from .contract import ApiError
-from .store import Store, dumps, now
+from .store import Store, dumps, loads, now
 
 VENDORS = ("powerschool", "aeries", "oneroster", "skyward", "ets", "etranscript")
 # Token lifetimes the vendors document (PowerSchool 30 days, Aeries OneRoster 6 hours);
@@ -28,13 +28,23 @@ DEFAULT_CLIENT_ID = {"aeries": "certificate"}
 def district(store: Store, district_id: str) -> dict[str, Any]:
     found = store.doc("SELECT data FROM districts WHERE id=?", (district_id,))
     if found is None:
-        raise ApiError(
-            404,
-            "unknown_district",
-            f"district {district_id!r} is not known to this system; "
-            "it must exist in the live system before integrations can be configured",
-        )
+        raise _unknown(district_id)
     return found
+
+
+def require_district(store: Store, district_id: str) -> None:
+    """ApiError 404 unless the district exists (without reading its record)."""
+    if not store.query("SELECT 1 FROM districts WHERE id=?", (district_id,)):
+        raise _unknown(district_id)
+
+
+def _unknown(district_id: str) -> ApiError:
+    return ApiError(
+        404,
+        "unknown_district",
+        f"district {district_id!r} is not known to this system; "
+        "it must exist in the live system before integrations can be configured",
+    )
 
 
 def schools(store: Store, district_id: str) -> list[dict[str, Any]]:
@@ -133,10 +143,8 @@ def _seed_district(db: Any, d: dict[str, Any]) -> None:
 
 
 def _stored_schools(db: Any, did: str) -> list[dict[str, Any]]:
-    import json
-
     return [
-        json.loads(r[0])
+        loads(r[0])
         for r in db.execute("SELECT data FROM schools WHERE district=? ORDER BY id", (did,))
     ]
 
