@@ -18,6 +18,8 @@ import json
 import logging
 import os
 import re
+import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -188,24 +190,55 @@ def _head(repo: git.Repo, branch: str) -> str | None:
 
 
 def _build(repo: git.Repo, expected: str | None, commit: Commit, by_file: dict[str, dict[Address, Applied]]) -> str:
-    """The commit object (its blobs, tree and commit written; no ref moved)."""
-    with tempfile.TemporaryDirectory(prefix="intcfg-audit-") as tmp:
-        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+    """The commit object (its blobs, tree and commit written; no ref moved).
+
+    Its objects are written to an object directory of their own and join the repository's
+    only once all of them are written (git's own quarantine for pushes works so): a failure,
+    a full disk, leaves no part of them behind.
+    """
+    with tempfile.TemporaryDirectory(prefix="intcfg-audit-") as tmp, _quarantine(repo) as objects:
+        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index"), **objects}
         g = repo.git
         if expected:
             g.read_tree(expected, env=env)
             for path in _state_files(repo, expected):
                 if path not in by_file:
                     g.update_index("--force-remove", path, env=env)
-        # Each file goes to disk as it is rendered (a state's thousands are not all held at
-        # once); two git processes hash them all.
+        # Each file goes to git as it is rendered (a state's thousands are not all held at
+        # once); one git process stores them all.
         files = [*by_file, f"records/{commit.record_name}"]
-        shas = _blobs(repo, _contents(by_file, commit.record), len(files), Path(tmp))
+        shas = _blobs(repo, _contents(by_file, commit.record), len(files), Path(tmp), env)
         entries = "".join(f"100644 {sha}\t{path}\0" for path, sha in zip(files, shas, strict=True))
         _with_input(repo, ["update-index", "-z", "--index-info"], entries, Path(tmp), env)
         tree = g.write_tree(env=env)
         args = ["-p", expected] if expected else []
-        return _commit_tree(repo, tree, args, message(commit))
+        return _commit_tree(repo, tree, args, message(commit), env)
+
+
+@contextlib.contextmanager
+def _quarantine(repo: git.Repo) -> Iterator[dict[str, str]]:
+    """The environment that has git write new objects to a directory of their own (and read
+    the repository's); they move into the repository's when the block ends without error,
+    and are removed with that directory otherwise."""
+    objects = Path(repo.common_dir) / "objects"
+    incoming = Path(tempfile.mkdtemp(prefix="incoming-", dir=objects))
+    try:
+        alternates = [str(objects), *filter(None, [os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES")])]
+        yield {"GIT_OBJECT_DIRECTORY": str(incoming), "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(alternates)}
+        _migrate(incoming, objects)
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)
+
+
+def _migrate(source: Path, target: Path) -> None:
+    """Move loose objects and packs from ``source`` into the object directory ``target``:
+    each pack before its index, since readers find a pack through its index."""
+    for folder in sorted(source.iterdir()):
+        if not folder.is_dir() or not (folder.name == "pack" or re.fullmatch(r"[0-9a-f]{2}", folder.name)):
+            continue
+        (target / folder.name).mkdir(exist_ok=True)
+        for path in sorted(folder.iterdir(), key=lambda p: (p.suffix == ".idx", p.name)):
+            os.replace(path, target / folder.name / path.name)
 
 
 def _reason(e: OSError | git.GitCommandError) -> str:
@@ -213,8 +246,16 @@ def _reason(e: OSError | git.GitCommandError) -> str:
     if isinstance(e, OSError):
         return e.strerror or type(e).__name__
     stderr = re.sub(r"^\s*stderr: '(.*)'\s*$", r"\1", str(e.stderr or ""), flags=re.S)
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    return one_line(lines[-1]) if lines else f"git exited with status {e.status}"
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not _CRASH_REPORT.match(line)]
+    if not lines:
+        return f"git exited with status {e.status}"
+    # fast-import names its temporary pack: "sha1 file '<path>' write error: <the OS's words>"
+    written = _WRITE_ERROR.search(lines[-1])
+    return one_line(written.group(1) if written else lines[-1])
+
+
+_CRASH_REPORT = re.compile(r"^fast-import: dumping crash report")
+_WRITE_ERROR = re.compile(r"write error: (.+)$")
 
 
 def _state_files(repo: git.Repo, commit: str) -> list[str]:
@@ -234,22 +275,60 @@ def _contents(
     yield pretty_chunks(record, sort_keys=True)
 
 
-def _blobs(repo: git.Repo, contents: Iterable[Iterable[bytes]], count: int, tmp: Path) -> list[str]:
+# Ends each blob in git fast-import's stream; never a line of indented JSON (each of those
+# is a bracket or starts with a space), so never inside a file the audit writes.
+_END = b"INTCFG-END-OF-FILE"
+
+
+def _blobs(repo: git.Repo, contents: Iterable[Iterable[bytes]], count: int, tmp: Path, env: dict[str, str]) -> list[str]:
     """Write each of the ``count`` contents (its pieces, then a newline) as a blob; their
-    shas, in order."""
-    folder = tmp / "blobs"
-    folder.mkdir()
-    paths = []
-    for i, pieces in enumerate(contents):
-        path = folder / str(i)
-        with open(path, "wb") as fh:
-            fh.writelines(pieces)
-            fh.write(b"\n")
-        paths.append(str(path))
-    shas = _with_input(repo, ["hash-object", "-w", "--stdin-paths"], "".join(f"{p}\n" for p in paths), tmp).split()
-    if len(shas) != count or len(paths) != count:
-        raise AuditError(f"git hash-object wrote {len(shas)} objects for {count} files")
-    return shas
+    shas, in order.
+
+    One ``git fast-import`` takes them all as a stream: no file per blob on the way (a
+    10,000-object state is 2,000 files and a 40 MB record), one pack (or loose objects
+    when there are few) with light compression; a later ``git gc`` repacks as usual.
+    """
+    marks = tmp / "marks"
+    command = [
+        repo.git.GIT_PYTHON_GIT_EXECUTABLE or "git",
+        "-c", "pack.compression=1",
+        "fast-import", "--quiet", "--done", f"--export-marks={marks}",
+    ]  # fmt: skip
+    with open(tmp / "fast-import.err", "w+b") as err:
+        # restore_signals=False: under a file-size limit git then reports "File too large"
+        # (SIGXFSZ stays ignored, as Python left it) instead of being killed without a word.
+        proc = subprocess.Popen(
+            command,
+            cwd=repo.git_dir,
+            env={**os.environ, **env},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            restore_signals=False,
+        )
+        assert proc.stdin is not None
+        written = 0
+        try:
+            with proc.stdin as stream:
+                for written, pieces in enumerate(contents, 1):
+                    stream.write(b"blob\nmark :%d\ndata <<%s\n" % (written, _END))
+                    stream.writelines(pieces)
+                    stream.write(b"\n%s\n" % _END)
+                stream.write(b"done\n")
+        except BrokenPipeError:
+            pass  # git stopped reading: its status and words below say why
+        finally:
+            code = proc.wait()
+        if code != 0:
+            for folder in {repo.git_dir, repo.common_dir}:  # the report git leaves when it dies
+                Path(folder, f"fast_import_crash_{proc.pid}").unlink(missing_ok=True)
+            err.seek(0)
+            raise git.GitCommandError(command, code, err.read())
+    shas = dict(line.split() for line in marks.read_text(encoding="ascii").splitlines())
+    found = [shas.get(f":{i}") for i in range(1, count + 1)]
+    if written != count or None in found:
+        raise AuditError(f"git fast-import wrote {len(shas)} objects for {count} files")
+    return [sha for sha in found if sha is not None]
 
 
 def _with_input(repo: git.Repo, args: list[str], text: str, tmp: Path, env: dict[str, str] | None = None) -> str:
@@ -260,8 +339,9 @@ def _with_input(repo: git.Repo, args: list[str], text: str, tmp: Path, env: dict
         return str(repo.git.execute(["git", *args], istream=stdin, env=env))
 
 
-def _commit_tree(repo: git.Repo, tree: str, parents: list[str], text: str) -> str:
+def _commit_tree(repo: git.Repo, tree: str, parents: list[str], text: str, objects: dict[str, str] | None = None) -> str:
     env = {
+        **(objects or {}),
         "GIT_AUTHOR_NAME": "intcfg",
         "GIT_AUTHOR_EMAIL": "intcfg@localhost",
         "GIT_COMMITTER_NAME": "intcfg",

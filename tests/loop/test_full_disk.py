@@ -82,9 +82,14 @@ def test_a_full_disk_at_the_audit_commit_moves_no_branch_and_the_rerun_records_t
     move_two_schedules(repo)
     prune = ("apply", "--auto-approve", "--prune", "--force", "--live", sim.url)
 
+    objects = repo.root / ".git/objects"
+    stored = sorted(objects.rglob("*"))
     failed = run_limited(repo, JOURNAL_FITS, *prune)
     assert_clean(failed, repo)
     journal = repo.root / ".git/intcfg-journal.json"
+    # No object of the failed commit, no temporary pack or directory, no crash report of git's.
+    assert sorted(objects.rglob("*")) == stored
+    assert list((repo.root / ".git").glob("fast_import_crash_*")) == []
     assert (failed.code, failed.err) == (
         1,
         "Error: could not write the audit commit (File too large); the audit branch "
