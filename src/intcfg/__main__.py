@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import sys
+from .main import run
 
-from .main import main
-
-sys.exit(main())
+run()
