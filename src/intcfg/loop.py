@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 from . import audit, log
 from .apply import Applier, Options, Progress, Result, Reveal, new_state
 from .desired import Address, DesiredObject, DesiredState
-from .diff import Applied, Fingerprint, comparable, diff, managed
+from .diff import Applied, Change, Fingerprint, comparable, diff, managed
 from .errors import ConfigError, StalePlanError, UnsafePlanError
 from .plan import Inputs, Plan, digest_of
 from .prefetch import Prefetch, Prefetched
@@ -152,10 +152,12 @@ async def make_plan(
     # What needs no live object first: a read-ahead child may still be reading.
     wants = {a: comparable(o, fingerprint) for a, o in desired.items()}
     config_digest = _config_digest(desired, wants)
-    live = await _live(providers, chosen.districts, prefetched)
     applied = {a: s for a, s in head.state.items() if a.district in in_scope}
+    by_district = _ByDistrict(desired, applied, fingerprint, wants)
+    # The districts a read-ahead child sends are compared as they come, while it reads on.
+    live = await _live(providers, chosen.districts, prefetched, by_district.compare)
     with log.phase("plan.diff", "compared desired, live and last-applied", desired=len(desired)) as p:
-        changes = diff(list(desired.values()), live, applied, fingerprint, wants)
+        changes = by_district.changes(chosen.districts, live)
         p["changes"] = sum(1 for c in changes if c.is_change)
     inputs = Inputs(
         config_digest,
@@ -168,14 +170,66 @@ async def make_plan(
     return PlanContext(Plan.create(changes, inputs), desired, live, head, chosen, wants)
 
 
+class _ByDistrict:
+    """The diff, district by district: a change depends only on its own address's desired,
+    live and last-applied objects, and a plan's changes are in address order, whose first
+    key is the district."""
+
+    def __init__(
+        self,
+        desired: Mapping[Address, DesiredObject],
+        applied: Mapping[Address, Applied],
+        fingerprint: Fingerprint | None,
+        wants: Mapping[Address, dict[str, Any]],
+    ) -> None:
+        self.desired: dict[str, list[DesiredObject]] = {}
+        for address, obj in desired.items():
+            self.desired.setdefault(address.district, []).append(obj)
+        self.applied: dict[str, dict[Address, Applied]] = {}
+        for address, last in applied.items():
+            self.applied.setdefault(address.district, {})[address] = last
+        self.fingerprint, self.wants = fingerprint, wants
+        self.done: dict[str, list[Change]] = {}
+
+    def compare(self, district: str, live: Mapping[Address, Any]) -> None:
+        """Diff ``district`` (one of the plan's) against ``live``, all of its live objects."""
+        if district in self.done:
+            return
+        self.done[district] = diff(
+            self.desired.get(district, []), dict(live), self.applied.get(district, {}), self.fingerprint, self.wants
+        )
+
+    def changes(self, districts: Iterable[str], live: Mapping[Address, Any]) -> list[Change]:
+        """Every change of ``districts``, in address order (those not compared yet are
+        compared now against ``live``)."""
+        rest = [d for d in districts if d not in self.done]
+        if rest:
+            wanted = set(rest)
+            by_district: dict[str, dict[Address, Any]] = {d: {} for d in rest}
+            for address, obj in live.items():
+                if address.district in wanted:
+                    by_district[address.district][address] = obj
+            for district in rest:
+                self.compare(district, by_district[district])
+        return [c for district in sorted(set(districts)) for c in self.done.get(district, [])]
+
+
 @log.phased("plan.read", "read the live systems", lambda live: {"objects": len(live)})
 async def _live(
-    providers: Mapping[str, Any], districts: tuple[str, ...], prefetched: Prefetch | Prefetched | None
+    providers: Mapping[str, Any],
+    districts: tuple[str, ...],
+    prefetched: Prefetch | Prefetched | None,
+    arrived: Callable[[str, Mapping[Address, Any]], None] = lambda district, live: None,
 ) -> dict[Address, Any]:
     if prefetched is None:
         return await read_live(providers, districts)
     if not isinstance(prefetched, Prefetched):  # still in the child: wait, showing its progress
-        prefetched = prefetched.take(lambda total: log.expect(total, "Reading the live systems"), log.advance)
+        wanted = set(districts)
+        prefetched = prefetched.take(
+            lambda total: log.expect(total, "Reading the live systems"),
+            log.advance,
+            lambda district, live: arrived(district, live) if district in wanted else None,
+        )
     for name, n in prefetched.counts.items():  # the child's requests and retries
         log.count(name, n)
     rest = [d for d in districts if d not in prefetched.districts]

@@ -24,19 +24,19 @@ leaves its districts to the reads in process, which report the failure as usual.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
 import re
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .repo import RepoSettings, discover
 
-PROGRESS_BYTES = 2_000  # the most progress bytes a child writes before its payload
 # A district as a resource's metadata names it, in block or flow style, quoted or not.
 _DISTRICT = re.compile(rb"""\bdistrict:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)""")
 
@@ -55,27 +55,33 @@ class Prefetch:
         self._done = False
 
     def take(
-        self, expect: Callable[[int], None] = lambda total: None, advance: Callable[[], None] = lambda: None
+        self,
+        expect: Callable[[int], None] = lambda total: None,
+        advance: Callable[[], None] = lambda: None,
+        each: Callable[[str, dict[Any, Any]], None] = lambda district, live: None,
     ) -> Prefetched:
-        """The child's objects, for the districts it read in full (none if it failed).
-        While it reads, ``expect`` is told its number of requests and ``advance`` each that
-        ended (the child writes a line with the number, a byte per request, then ``=`` and
-        its pickled objects)."""
+        """The child's objects, for the districts it read in full. While it reads,
+        ``expect`` is told its number of requests, ``advance`` each that ended, and ``each``
+        every district it read in full, with its objects, as soon as it has them (a plan
+        compares them while the child reads the others). A district is sent only whole, so
+        those that came before a child failed are still good; the rest are the plan's."""
+        read: set[str] = set()
+        live: dict[Any, Any] = {}
+
+        def arrived(district: str, objects: dict[Any, Any]) -> None:
+            read.add(district)
+            live.update(objects)
+            each(district, objects)
+
         try:
             with open(self.fd, "rb", buffering=0) as fh:
-                payload = _follow(fh, expect, advance)
-        except BaseException:  # Ctrl-C while waiting: stop the child too
+                counts = _follow(fh, expect, advance, arrived)
+        except BaseException:  # Ctrl-C while waiting, or ``each`` failing: stop the child too
             self._done = True
             _stop(self.pid)
             raise
         self._done = True
-        _, status = os.waitpid(self.pid, 0)
-        if status != 0 or not payload:
-            return Prefetched(frozenset(), {})
-        try:
-            read, live, counts = pickle.loads(payload)
-        except Exception:  # noqa: BLE001 - a torn payload: read everything in process
-            return Prefetched(frozenset(), {})
+        os.waitpid(self.pid, 0)
         return Prefetched(frozenset(read), live, counts)
 
     def abandon(self) -> None:
@@ -188,70 +194,101 @@ def _detach(parent: int, keep: int) -> None:
 
 
 def _child(fh: Any, root: Path, settings: RepoSettings, url: str, districts: Iterator[str]) -> None:
-    """Read the ``districts`` as they come and write the stream ``_follow`` reads: a dot
-    for each request that ended (before the guess is complete), then a line with the
-    number of requests and how many each further dot stands for (at most about 2,000 dots
-    in all, whatever the state's size: a full pipe would stop the reads until the parent
-    has loaded), the dots, then ``=`` and the pickled objects."""
+    """Read the ``districts`` as they come and write the stream ``_follow`` reads:
+
+    - ``.`` for each request that ended;
+    - ``T<number>\\n``: the number of requests, once the guess is complete;
+    - ``D<length><pickle>`` for each district read in full: its name and objects (the
+      length in 4 bytes, big-endian);
+    - ``=<pickle>`` at the end: the log counters the reads moved (requests, retries).
+
+    The writes never wait on the parent (it reads the stream only once it has loaded):
+    what it has not read yet waits in this process's memory, not in a full pipe.
+    """
     import logging
     import time
 
     from .log import ev
 
-    ended = [0, 1, 0]  # requests that ended, requests per dot, dots written
-
-    def progress(total: int | None) -> None:
-        if total is not None:
-            ended[1] = max(1, (total - ended[2]) // PROGRESS_BYTES)
-            fh.write(b"%d %d\n" % (total, ended[1]))
-            return
-        ended[0] += 1
-        if ended[0] % ended[1] == 0:
-            fh.write(b".")
-            ended[2] += 1
-
     started = time.perf_counter()
-    found = _read(root, settings, url, districts, progress)
-    fh.write(b"=" + pickle.dumps(found[1:], pickle.HIGHEST_PROTOCOL))
+    guessed, read = _read(root, settings, url, districts, fh)
     seconds = time.perf_counter() - started
     logging.getLogger(__name__).debug(
-        "read ahead %d of %d guessed districts in %.2fs", len(found[1]), found[0], seconds,
-        extra=ev("plan.read-ahead", guessed=found[0], read=len(found[1]), duration_s=round(seconds, 3)),
+        "read ahead %d of %d guessed districts in %.2fs", read, guessed, seconds,
+        extra=ev("plan.read-ahead", guessed=guessed, read=read, duration_s=round(seconds, 3)),
     )
 
 
-def _follow(fh: Any, expect: Callable[[int], None], advance: Callable[[], None]) -> bytes:
-    """Read the child's stream (see ``_child``) to its end, reporting progress; the pickled
-    payload (empty when the child ended without one)."""
-    buffer, total, step, seen = b"", -1, 1, 0
-    while chunk := fh.read(1 << 16):
-        buffer += chunk
-        if total < 0:
-            line, found, rest = buffer.partition(b"\n")
-            early = len(line) - len(line.lstrip(b"."))
-            if not found:
-                seen += early
-                buffer = line[early:]
-                continue
-            numbers = line[early:].split()
-            if len(numbers) != 2 or not all(n.isdigit() for n in numbers):
-                return b""
-            total, step = int(numbers[0]), max(1, int(numbers[1]))
-            seen += early
+_LENGTH = 4  # bytes of a district frame's length
+
+
+def _follow(
+    fh: Any,
+    expect: Callable[[int], None],
+    advance: Callable[[], None],
+    arrived: Callable[[str, dict[Any, Any]], None],
+) -> dict[str, int]:
+    """Read the child's stream (see ``_child``) to its end, reporting progress and each
+    district as it comes; the child's counters (none when it ended without them). A frame
+    cut short (the child died while writing it) is dropped."""
+    buffer, at, total, early = bytearray(), 0, -1, 0
+    while True:
+        event = buffer[at : at + 1]
+        if event == b".":
+            at += 1
+            if total < 0:
+                early += 1
+            else:
+                advance()
+            continue
+        line_end = buffer.find(b"\n", at) if event == b"T" else -1
+        if line_end >= 0:
+            text = bytes(buffer[at + 1 : line_end])
+            if not text.isdigit():
+                return {}
+            total, at = int(text), line_end + 1
             expect(total)
-            for _ in range(seen):
+            for _ in range(early):
                 advance()
-            buffer = rest
-        ticks, found, rest = buffer.partition(b"=")
-        for _ in range(len(ticks) * step):
-            advance()
-        seen += len(ticks) * step
-        if found:
-            for _ in range(total - seen):
-                advance()
-            return rest + fh.read()
-        buffer = b""
-    return b""
+            continue
+        if event == b"D" and len(buffer) - at > _LENGTH:
+            size = int.from_bytes(buffer[at + 1 : at + 1 + _LENGTH], "big")
+            if len(buffer) - at - 1 - _LENGTH >= size:
+                frame = bytes(buffer[at + 1 + _LENGTH : at + 1 + _LENGTH + size])
+                at += 1 + _LENGTH + size
+                try:
+                    district, objects = pickle.loads(frame)
+                except Exception:  # noqa: BLE001 - not what the child writes: read the rest in process
+                    return {}
+                arrived(district, objects)
+                continue
+        if event == b"=":
+            rest = bytes(buffer[at + 1 :]) + fh.read()
+            try:
+                counts = pickle.loads(rest)
+            except Exception:  # noqa: BLE001 - cut short: the counters are only for the logs
+                return {}
+            return counts if isinstance(counts, dict) else {}
+        if event not in (b"", b"T", b"D"):
+            return {}  # not the child's stream
+        chunk = fh.read(1 << 16)
+        if not chunk:
+            return {}
+        del buffer[:at]
+        buffer += chunk
+        at = 0
+
+
+class _Closed(asyncio.Protocol):
+    """The pipe's protocol: ``closed`` is done once every byte written has left (or the
+    parent is gone)."""
+
+    def __init__(self, closed: asyncio.Future[None]) -> None:
+        self.closed = closed
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
 
 
 class _Settings(NamedTuple):
@@ -261,13 +298,9 @@ class _Settings(NamedTuple):
     settings: RepoSettings
 
 
-def _read(
-    root: Path, settings: RepoSettings, url: str, districts: Iterator[str], progress: Callable[[int | None], None]
-) -> tuple[int, list[str], dict[Any, Any], dict[str, int]]:
-    """List each district as the guess yields it; the number guessed, those read in full,
-    their objects, and the log counters this moved (requests, retries)."""
-    import asyncio
-
+def _read(root: Path, settings: RepoSettings, url: str, districts: Iterator[str], out: Any) -> tuple[int, int]:
+    """List each district as the guess yields it, writing the stream ``_child`` describes
+    to ``out``; the number of districts guessed and of those read in full."""
     from . import log
     from .loop import READS_IN_FLIGHT, by_address, list_jobs
     from .providers.connect import open_providers
@@ -275,26 +308,40 @@ def _read(
     log.set_sink(None)  # the parent's progress bar is the parent's to draw
     before = log.counts()
 
-    async def main() -> tuple[int, list[str], dict[Any, Any]]:
-        async with open_providers(_Settings(root, settings), url) as providers:
-            gate = asyncio.Semaphore(READS_IN_FLIGHT)
-            wanted: list[str] = []
-            jobs: list[tuple[str, asyncio.Future[Any]]] = []
-            for district in districts:  # each step reads a few files: the reads go on between
-                wanted.append(district)
-                jobs += [(d, asyncio.ensure_future(job)) for d, job in list_jobs(providers, [district], gate, lambda: progress(None))]
-                await asyncio.sleep(0)
-            progress(len(jobs))
-            answers = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
-            failed = {d for (d, _), answer in zip(jobs, answers) if isinstance(answer, BaseException)}
-            kept = (answer for (d, _), answer in zip(jobs, answers) if d not in failed)
-            return len(wanted), [d for d in wanted if d not in failed], by_address(kept)
+    async def whole(district: str, jobs: list[Awaitable[Any]], pipe: asyncio.WriteTransport) -> bool:
+        answers = await asyncio.gather(*jobs, return_exceptions=True)
+        if any(isinstance(answer, BaseException) for answer in answers):
+            return False  # left to the plan, which reports the failure
+        frame = pickle.dumps((district, by_address(answers)), pickle.HIGHEST_PROTOCOL)
+        pipe.write(b"D" + len(frame).to_bytes(_LENGTH, "big") + frame)
+        return True
 
-    box: list[tuple[int, list[str], dict[Any, Any]]] = []
+    async def main() -> tuple[int, int]:
+        loop = asyncio.get_running_loop()
+        closed: asyncio.Future[None] = loop.create_future()
+        pipe, _ = await loop.connect_write_pipe(lambda: _Closed(closed), out)
+        try:
+            async with open_providers(_Settings(root, settings), url) as providers:
+                gate = asyncio.Semaphore(READS_IN_FLIGHT)
+                requests, wholes = 0, []
+                for district in districts:  # each step reads a few files: the reads go on between
+                    jobs = [job for _, job in list_jobs(providers, [district], gate, lambda: pipe.write(b"."))]
+                    requests += len(jobs)
+                    wholes.append(asyncio.ensure_future(whole(district, jobs, pipe)))
+                    await asyncio.sleep(0)
+                pipe.write(b"T%d\n" % requests)
+                read = sum(await asyncio.gather(*wholes))
+            moved = {k: v - before.get(k, 0) for k, v in log.counts().items() if v != before.get(k, 0)}
+            pipe.write(b"=" + pickle.dumps(moved, pickle.HIGHEST_PROTOCOL))
+            return len(wholes), read
+        finally:
+            pipe.close()
+            await closed
+
+    box: list[tuple[int, int]] = []
 
     async def run() -> None:  # engine._run says why the result leaves the task this way
         box.append(await main())
 
     asyncio.run(run())
-    moved = {k: v - before.get(k, 0) for k, v in log.counts().items() if v != before.get(k, 0)}
-    return (*box[0], moved)
+    return box[0]

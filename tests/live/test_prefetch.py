@@ -156,23 +156,33 @@ def test_districts_not_guessed_are_read_after_the_load_and_others_dropped() -> N
     assert sorted(a.district for a in live) == ["a", "b"]
 
 
-def test_the_childs_progress_and_payload_are_read_apart() -> None:
+def test_the_childs_progress_districts_and_counters_are_read_apart() -> None:
     import io
     import pickle
 
     from intcfg.prefetch import _follow
 
-    payload = pickle.dumps((["a"], {"k": "x=.\n"}, {"requests": 7}))
+    def district(name: str, objects: dict[str, str]) -> bytes:
+        frame = pickle.dumps((name, objects))
+        return b"D" + len(frame).to_bytes(4, "big") + frame
+
+    counts = {"requests": 7}
     seen: list[int] = []
     ticks: list[None] = []
-    # 7 requests, each dot standing for 3; the last request's tick never comes as a dot.
-    stream = io.BytesIO(b"7 3\n" + b"." + b"." + b"=" + payload)
-    assert _follow(stream, seen.append, lambda: ticks.append(None)) == payload
+    arrived: list[tuple[str, dict[str, str]]] = []
+
+    def follow(stream: bytes) -> dict[str, int]:
+        seen.clear(), ticks.clear(), arrived.clear()
+        return _follow(io.BytesIO(stream), seen.append, lambda: ticks.append(None), lambda d, o: arrived.append((d, o)))
+
+    # Two requests end while the guess goes on, then the total; a district's objects may
+    # hold any byte the stream uses for its own marks.
+    a, b = district("a", {"k": "x=.\nT9\nD"}), district("b", {})
+    assert follow(b".." + a + b"T7\n" + b"..." + b + b".." + b"=" + pickle.dumps(counts)) == counts
     assert seen == [7] and len(ticks) == 7
-    # 2 requests ended while the guess went on (a dot each), then 9 more, a dot for 3.
-    ticks.clear()
-    early = io.BytesIO(b"..11 3\n" + b"..." + b"=" + payload)
-    assert _follow(early, seen.append, lambda: ticks.append(None)) == payload
-    assert seen == [7, 11] and len(ticks) == 11
-    assert _follow(io.BytesIO(b"7 3\n.."), seen.append, lambda: None) == b""  # died before its payload
-    assert _follow(io.BytesIO(b"garbage\n=x"), seen.append, lambda: None) == b""
+    assert arrived == [("a", {"k": "x=.\nT9\nD"}), ("b", {})]
+    # A child that died: what came whole still arrives, a frame cut short does not.
+    assert follow(b"T7\n." + a + b"..." + b[:-3]) == {}
+    assert arrived == [("a", {"k": "x=.\nT9\nD"})] and len(ticks) == 4
+    assert follow(b"garbage" + a) == {} and arrived == []
+    assert follow(b"T7\n" + b"=" + b"cut") == {}

@@ -154,3 +154,34 @@ def test_a_plan_without_secrets_agrees_with_state_written_with_them() -> None:
     assert one(diff([want()], {ETS: live}, {ETS: applied()}, None)).action == "noop"
     moved = want({**SPEC, "secretKey": {"env": "OTHER"}})
     assert one(diff([moved], {ETS: live}, {ETS: applied()}, None)).action == "update"
+
+
+def test_comparing_district_by_district_as_lists_arrive_gives_the_whole_diff() -> None:
+    from intcfg.diff import comparable
+    from intcfg.loop import _ByDistrict
+
+    def at(district: str, name: str) -> Address:
+        return ETS._replace(district=district, name=name)
+
+    desired = {a: DesiredObject(a, SPEC, {}, {}) for a in (at("b", "ets"), at("b", "new"), at("a", "ets"))}
+    live = {
+        at("a", "ets"): Live("1", 1, "intcfg", {**VISIBLE, "username": "by-hand"}),  # drift
+        at("b", "ets"): Live("2", 1, "intcfg", VISIBLE),  # in sync
+        at("b", "gone"): Live("3", 1, "intcfg", VISIBLE),  # removed from git: prune
+        at("c", "old"): Live("4", 1, "intcfg", VISIBLE),  # a district the config no longer names
+        at("c", "theirs"): Live("5", 1, None, VISIBLE),  # never managed: left out
+    }
+    last = {a: applied() for a in (at("a", "ets"), at("b", "ets"), at("b", "gone"))}
+    wants = {a: comparable(o, fp) for a, o in desired.items()}
+    whole = diff(list(desired.values()), live, last, fp, wants)
+    assert [(str(c.address), c.action) for c in whole if c.is_change] == [
+        ("portal/a/StateAssessmentIntegration/ets", "update"),
+        ("portal/b/StateAssessmentIntegration/gone", "delete"),
+        ("portal/b/StateAssessmentIntegration/new", "create"),
+        ("portal/c/StateAssessmentIntegration/old", "delete"),
+    ]
+    for arrived in ([], ["b"], ["c", "a"], ["b", "a", "c"]):
+        by_district = _ByDistrict(desired, last, fp, wants)
+        for district in arrived:
+            by_district.compare(district, {a: o for a, o in live.items() if a.district == district})
+        assert by_district.changes(["c", "b", "a"], live) == whole, arrived
