@@ -57,3 +57,12 @@ def test_a_plan_sized_record_is_unchanged() -> None:
 @given(values(SCALARS), st.booleans(), st.integers(0, 4))
 def test_pretty_in_chunks_is_pretty(value: Any, sort_keys: bool, depth: int) -> None:
     assert b"".join(pretty_chunks(value, sort_keys, depth)).decode("ascii") == pretty(value, sort_keys)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values(SCALARS | st.floats(allow_nan=False)))
+def test_a_plan_texts_values_are_json_as_the_standard_library_writes_it(value: Any) -> None:
+    from intcfg.render.plan import _value
+
+    expected = "(sensitive)" if value == "(sensitive)" else json.dumps(value, ensure_ascii=False)
+    assert _value(value) == expected

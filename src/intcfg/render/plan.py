@@ -36,8 +36,15 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _value(v: Any) -> str:
-    if isinstance(v, str) and v == "(sensitive)":
-        return v
+    """``v`` as JSON; a string that needs no escape and an integer without the encoder
+    (most of a plan's values: a tenth of a microsecond instead of two)."""
+    if type(v) is str:
+        if v == "(sensitive)":
+            return v
+        if v.isprintable() and '"' not in v and "\\" not in v:
+            return f'"{v}"'
+    elif type(v) is int:
+        return str(v)
     return _encode(v)
 
 
