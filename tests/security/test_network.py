@@ -94,7 +94,7 @@ def test_tls_is_verified_for_every_host_that_is_not_loopback(url: str, monkeypat
     vendor = http.build_client(url)  # the vendor clients' factory
     assert _verifies(vendor._transport.inner._pool._ssl_context)  # type: ignore[attr-defined]
     admin = _network(url)  # the admin providers' transport (aiohttp)
-    assert _verifies(admin.inner.ssl_context)  # type: ignore[attr-defined]
+    assert _verifies(admin.ssl_context)  # type: ignore[attr-defined]
     assert not http.is_loopback(httpx.URL(url).host)
 
 

@@ -6,19 +6,21 @@ stays near the latency bound (bench/RESULTS-loop.md has the measurements). The c
 its retries, redirects and error messages stay httpx's (http.build_client wraps this
 transport like any other).
 
-httpx-aiohttp maps a connection the server dropped after the request was sent to
-``ConnectTimeout``, which would make a sent, non-idempotent request look unsent and be
-retried; here each aiohttp failure becomes the httpx error httpx's own transport raises
-for it.
+Each aiohttp failure becomes the httpx error httpx's own transport raises for it: a
+connection the server dropped after the request was sent is a RemoteProtocolError, so a
+sent, non-idempotent request is not mistaken for an unsent one and retried. The request
+goes out as httpx built it (its headers, its body, no compression or decompression added:
+the answer's body is handed on as it came), and its answer streams back to httpx, one
+response object per request (an adapter package wrapped each twice).
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 # Most specific first: ConnectionTimeoutError is also a ServerTimeoutError, and every
 # aiohttp connection error is a ClientOSError or a ServerConnectionError.
@@ -30,60 +32,94 @@ _MAPPING: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.ClientPayloadError, httpx.ReadError),
     (aiohttp.ClientOSError, httpx.ReadError),
     (aiohttp.ClientConnectionError, httpx.ReadError),
+    (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
 )
+_CHUNK = 1 << 16
+_HTTP11 = b"HTTP/1.1"
+# TLS contexts by whether they verify: building one reads the CA bundle (tens of ms), and
+# a plan opens a transport per live system.
+_CONTEXTS: dict[bool, ssl.SSLContext] = {}
 
 
-def _mapped(error: Exception, request: httpx.Request) -> httpx.TransportError:
-    """The httpx error for ``error`` (an aiohttp error, or httpx-aiohttp's mapping of one)."""
-    cause = error.__cause__ if isinstance(error, httpx.TransportError) else error
+def _mapped(error: BaseException, request: httpx.Request) -> httpx.TransportError:
+    """The httpx error for an aiohttp ``error``."""
     for source, target in _MAPPING:
-        if isinstance(cause, source):
-            mapped = target(str(cause) or type(cause).__name__, request=request)
-            mapped.__cause__ = cause
+        if isinstance(error, source):
+            mapped = target(str(error) or type(error).__name__, request=request)
+            mapped.__cause__ = error
             return mapped
-    if isinstance(error, httpx.TransportError):
-        return error
     mapped = httpx.TransportError(str(error) or type(error).__name__, request=request)
     mapped.__cause__ = error
     return mapped
 
 
 class _Stream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, request: httpx.Request) -> None:
-        self.inner = inner
+    """An aiohttp answer's body, as httpx reads a body."""
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self.response = response
         self.request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
-            async for chunk in self.inner:
+            async for chunk in self.response.content.iter_chunked(_CHUNK):
                 yield chunk
-        except (httpx.TransportError, aiohttp.ClientError) as e:
+        except (aiohttp.ClientError, TimeoutError) as e:
             raise _mapped(e, self.request)  # noqa: B904 - _mapped sets the cause
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        self.response.release()
 
 
 class AioTransport(httpx.AsyncBaseTransport):
     """One aiohttp session of at most ``connections`` connections."""
 
     def __init__(self, *, verify: bool, connections: int) -> None:
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self.inner = AiohttpTransport(verify=verify, trust_env=False, limits=limits)
+        context = _CONTEXTS.get(verify)
+        if context is None:
+            context = _CONTEXTS[verify] = httpx.create_ssl_context(verify=verify, trust_env=False)
+        self.ssl_context = context
+        self.connections = connections
+        self.session: aiohttp.ClientSession | None = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self.session is None:
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.connections, ssl=self.ssl_context),
+                trust_env=False,
+                auto_decompress=False,  # httpx decodes the body, as with its own transport
+                cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps the cookies
+            )
+        return self.session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {})
         try:
-            response = await self.inner.handle_async_request(request)
-        except (httpx.TransportError, aiohttp.ClientError) as e:
+            response = await self._session().request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=request.content or None,
+                allow_redirects=False,
+                compress=False,
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=timeout.get("connect"), sock_read=timeout.get("read"), connect=timeout.get("pool")
+                ),
+                server_hostname=request.extensions.get("sni_hostname"),
+            )
+        except (aiohttp.ClientError, TimeoutError) as e:
             raise _mapped(e, request)  # noqa: B904 - _mapped sets the cause
-        assert isinstance(response.stream, httpx.AsyncByteStream)
+        extensions = {"http_version": _HTTP11}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
         return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_Stream(response.stream, request),
-            extensions=response.extensions,
+            response.status,
+            headers=response.raw_headers,
+            stream=_Stream(response, request),
             request=request,
+            extensions=extensions,
         )
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        if self.session is not None:
+            await self.session.close()

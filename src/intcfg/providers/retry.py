@@ -9,6 +9,7 @@ whatever its method; a host name that does not resolve is not retried.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import random
@@ -164,8 +165,18 @@ class RetryTransport(httpx.AsyncBaseTransport):
 
     async def _attempt(self, request: httpx.Request) -> httpx.Response:
         try:
-            with anyio.fail_after(self.policy.attempt_timeout):
+            async with asyncio.timeout(self.policy.attempt_timeout):
                 response = await self.inner.handle_async_request(request)
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > self.max_bytes:
+                    await response.aclose()
+                    raise ResponseTooLarge(f"response larger than {self.max_bytes} bytes")
+                if declared.isdigit():  # the transport reads no more than that
+                    try:
+                        await response.aread()
+                    finally:  # closed already when read to the end; at once when not
+                        await response.aclose()
+                    return response
                 content = await self._read(response)
         except TimeoutError as e:
             raise httpx.ReadTimeout("no response in time", request=request) from e
@@ -178,10 +189,6 @@ class RetryTransport(httpx.AsyncBaseTransport):
         )
 
     async def _read(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await response.aclose()
-            raise ResponseTooLarge(f"response larger than {self.max_bytes} bytes")
         chunks: list[bytes] = []
         total = 0
         try:
