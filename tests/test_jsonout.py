@@ -51,6 +51,12 @@ def test_a_plan_sized_record_is_unchanged() -> None:
         "none": [],
     }
     assert pretty(record, sort_keys=True) == json.dumps(record, indent=2, sort_keys=True)
+    # Lists longer than the groups pretty_chunks writes at once, at every depth.
+    record["results"] = [{"index": i, "big": 2**70 if i == 333 else i, "note": "é"} for i in range(450)]
+    record["changes"] *= 9
+    for depth in range(5):
+        chunks = b"".join(pretty_chunks({"plan": record, "list": record["results"]}, True, depth))
+        assert chunks.decode("ascii") == json.dumps({"plan": record, "list": record["results"]}, indent=2, sort_keys=True)
 
 
 @settings(max_examples=300, deadline=None)

@@ -286,13 +286,15 @@ def _blobs(repo: git.Repo, contents: Iterable[Iterable[bytes]], count: int, tmp:
 
     One ``git fast-import`` takes them all as a stream: no file per blob on the way (a
     10,000-object state is 2,000 files and a 40 MB record), one pack (or loose objects
-    when there are few) with light compression; a later ``git gc`` repacks as usual.
+    when there are few) with light compression and no deltas; a later ``git gc`` repacks
+    as usual. A content in one piece goes with its length; one in pieces (the record)
+    ends with a line git looks for, which costs it a scan of the lines.
     """
     marks = tmp / "marks"
     command = [
         repo.git.GIT_PYTHON_GIT_EXECUTABLE or "git",
         "-c", "pack.compression=1",
-        "fast-import", "--quiet", "--done", f"--export-marks={marks}",
+        "fast-import", "--quiet", "--done", "--depth=0", f"--export-marks={marks}",
     ]  # fmt: skip
     with open(tmp / "fast-import.err", "w+b") as err:
         # restore_signals=False: under a file-size limit git then reports "File too large"
@@ -311,6 +313,11 @@ def _blobs(repo: git.Repo, contents: Iterable[Iterable[bytes]], count: int, tmp:
         try:
             with proc.stdin as stream:
                 for written, pieces in enumerate(contents, 1):
+                    if isinstance(pieces, tuple) and len(pieces) == 1:  # whole: its length is known
+                        stream.write(b"blob\nmark :%d\ndata %d\n" % (written, len(pieces[0]) + 1))
+                        stream.write(pieces[0])
+                        stream.write(b"\n\n")
+                        continue
                     stream.write(b"blob\nmark :%d\ndata <<%s\n" % (written, _END))
                     stream.writelines(pieces)
                     stream.write(b"\n%s\n" % _END)

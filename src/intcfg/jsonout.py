@@ -55,10 +55,14 @@ def canonical(value: Any) -> bytes:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+_GROUP = 200  # list items written by one encoder call: a few hundred KB of a record
+
+
 def pretty_chunks(value: Any, sort_keys: bool = False, depth: int = 3) -> Iterator[bytes]:
-    """``pretty_bytes`` in pieces: containers less than ``depth`` levels deep are written
-    item by item, each deeper value whole. An audit record holds the plan of every change
-    of a run: its text whole would be tens of megabytes on top of the objects it comes from."""
+    """``pretty_bytes`` in pieces: dicts less than ``depth`` levels deep are written key by
+    key, lists that deep a few hundred items at a time, each deeper value whole. An audit
+    record holds the plan of every change of a run: its text whole would be tens of
+    megabytes on top of the objects it comes from."""
     yield from _chunks(value, sort_keys, 0, depth)
 
 
@@ -79,8 +83,17 @@ def _chunks(value: Any, sort_keys: bool, level: int, depth: int) -> Iterator[byt
         yield b"  " * level + b"}"
         return
     yield b"[\n"
-    for i, item in enumerate(value):
-        yield pad
-        yield from _chunks(item, sort_keys, level + 1, depth)
-        yield b",\n" if i < len(value) - 1 else b"\n"
+    if level + 1 < depth:
+        for i, item in enumerate(value):
+            yield pad
+            yield from _chunks(item, sort_keys, level + 1, depth)
+            yield b",\n" if i < len(value) - 1 else b"\n"
+    else:
+        # Items written whole, a group at a time: the group's text without its brackets is
+        # its items' text one level in, separated as they are in the list.
+        indent = b"\n" + b"  " * level
+        for start in range(0, len(value), _GROUP):
+            inner = pretty_bytes(value[start : start + _GROUP], sort_keys)[2:-2]
+            yield b"  " * level + inner.replace(b"\n", indent) if level else inner
+            yield b",\n" if start + _GROUP < len(value) else b"\n"
     yield b"  " * level + b"]"
