@@ -19,6 +19,7 @@ from .apply import Applier, Options, Progress, Result, Reveal, new_state
 from .desired import Address, DesiredObject, DesiredState
 from .diff import Applied, Change, Fingerprint, comparable, diff, managed
 from .errors import ConfigError, StalePlanError, UnsafePlanError
+from .jsonout import canonical
 from .plan import Inputs, Plan, digest_of
 from .prefetch import Prefetch, Prefetched
 
@@ -127,8 +128,11 @@ async def all_or_none(jobs: Iterable[Awaitable[T]]) -> list[T]:
 
 
 def _live_digest(live: Mapping[Address, Any]) -> str:
-    rows = [[str(a), o.id, o.revision, o.managed_by, o.spec] for a, o in sorted(live.items(), key=lambda kv: kv[0].sort_key())]
-    return digest_of(rows)
+    return digest_of(_live_rows(live))
+
+
+def _live_rows(live: Mapping[Address, Any]) -> list[list[Any]]:
+    return [[str(a), o.id, o.revision, o.managed_by, o.spec] for a, o in sorted(live.items(), key=lambda kv: kv[0].sort_key())]
 
 
 def _config_digest(desired: Mapping[Address, DesiredObject], wants: Mapping[Address, dict[str, Any]]) -> str:
@@ -161,7 +165,7 @@ async def make_plan(
         p["changes"] = sum(1 for c in changes if c.is_change)
     inputs = Inputs(
         config_digest,
-        _live_digest(live),
+        by_district.live_digest(),
         head.commit or "none",
         source_commit,
         chosen.districts,
@@ -190,6 +194,7 @@ class _ByDistrict:
             self.applied.setdefault(address.district, {})[address] = last
         self.fingerprint, self.wants = fingerprint, wants
         self.done: dict[str, list[Change]] = {}
+        self.rows: dict[str, bytes] = {}  # each district's part of the live digest's text
 
     def compare(self, district: str, live: Mapping[Address, Any]) -> None:
         """Diff ``district`` (one of the plan's) against ``live``, all of its live objects."""
@@ -198,6 +203,13 @@ class _ByDistrict:
         self.done[district] = diff(
             self.desired.get(district, []), dict(live), self.applied.get(district, {}), self.fingerprint, self.wants
         )
+        self.rows[district] = canonical(_live_rows(live))[1:-1]
+
+    def live_digest(self) -> str:
+        """``_live_digest`` of every live object compared: the text of a list of rows in
+        address order is its districts' rows, district after district."""
+        parts = [self.rows[d] for d in sorted(self.rows) if self.rows[d]]
+        return "sha256:" + hashlib.sha256(b"[" + b",".join(parts) + b"]").hexdigest()
 
     def changes(self, districts: Iterable[str], live: Mapping[Address, Any]) -> list[Change]:
         """Every change of ``districts``, in address order (those not compared yet are

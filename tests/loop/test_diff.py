@@ -156,9 +156,9 @@ def test_a_plan_without_secrets_agrees_with_state_written_with_them() -> None:
     assert one(diff([moved], {ETS: live}, {ETS: applied()}, None)).action == "update"
 
 
-def test_comparing_district_by_district_as_lists_arrive_gives_the_whole_diff() -> None:
+def test_comparing_district_by_district_as_lists_arrive_gives_the_whole_diff_and_live_digest() -> None:
     from intcfg.diff import comparable
-    from intcfg.loop import _ByDistrict
+    from intcfg.loop import _ByDistrict, _live_digest
 
     def at(district: str, name: str) -> Address:
         return ETS._replace(district=district, name=name)
@@ -185,3 +185,4 @@ def test_comparing_district_by_district_as_lists_arrive_gives_the_whole_diff() -
         for district in arrived:
             by_district.compare(district, {a: o for a, o in live.items() if a.district == district})
         assert by_district.changes(["c", "b", "a"], live) == whole, arrived
+        assert by_district.live_digest() == _live_digest(live), arrived
