@@ -31,7 +31,7 @@ def get(
 def require(
     store: Store, district: str, kind: str, name: str, site: str | None = None
 ) -> dict[str, Any]:
-    world.district(store, district)
+    world.require_district(store, district)
     found = get(store, district, kind, name, site)
     if found is None:
         where = f" for site {site!r}" if site else ""
@@ -51,7 +51,7 @@ def all_of(store: Store, district: str, kind: str) -> list[dict[str, Any]]:
 def page(
     store: Store, district: str, kind: str, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    world.district(store, district)
+    world.require_district(store, district)
     after = _decode(cursor) if cursor else ("", "")
     rows = store.docs(
         "SELECT data FROM objects WHERE system=? AND district=? AND kind=? AND (name, site) > (?, "
@@ -326,7 +326,7 @@ def log(db: Any, obj: dict[str, Any], action: str) -> None:
 def log_page(
     store: Store, district: str, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    world.district(store, district)
+    world.require_district(store, district)
     after = int(cursor) if cursor and cursor.isdigit() else 0
     if cursor and not cursor.isdigit():
         raise ApiError(
