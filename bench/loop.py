@@ -267,13 +267,15 @@ def run_size(size: int, latency_ms: int, parallelism: int, tmp: Path, clients: b
 def client_rows(sim: Sim, root: Path, size: int, latency_ms: int) -> list[Row]:
     """The reads of a plan alone (every list page of every district and kind), in this
     process, through httpx's own pool and through the aiohttp transport intcfg uses, at
-    8 and 32 requests in flight: the measurement behind the choice of transport."""
+    8 and 32 requests in flight: the measurement behind the choice of transport. And the
+    floor: the same GETs from a bare aiohttp session, without intcfg's providers, retries
+    and httpx's client (what the simulator, the loopback and an event loop cost alone)."""
     import asyncio
 
     districts = sorted(p.name for p in (root / "districts").iterdir())
     rows = []
-    for transport in ("httpx pool", "aiohttp"):
-        for in_flight in (8, 32):
+    for transport, flights in (("httpx pool", (8, 32)), ("aiohttp", (8, 32)), ("bare aiohttp, no intcfg", (8,))):
+        for in_flight in flights:
             before = sim.counts()
             started = time.perf_counter()
             asyncio.run(_read_all(sim.url, districts, transport, in_flight))
@@ -300,10 +302,32 @@ async def _read_all(url: str, districts: list[str], transport: str, in_flight: i
 
     clients = {system: http.build_client(url + "/", token=Secret(TOKEN), transport=network()) for system in PROVIDERS}
     try:
-        await loop.read_live({s: PROVIDERS[s](c) for s, c in clients.items()}, districts, in_flight)
+        providers = {s: PROVIDERS[s](c) for s, c in clients.items()}
+        if transport.startswith("bare"):
+            paths = [p.collection(d, kind) for p in providers.values() for d in districts for kind in p.kinds]
+            await _read_bare(url, paths, in_flight)
+        else:
+            await loop.read_live(providers, districts, in_flight)
     finally:
         for client in clients.values():
             await client.aclose()
+
+
+async def _read_bare(url: str, paths: list[str], in_flight: int) -> None:
+    import asyncio
+
+    import aiohttp
+
+    gate = asyncio.Semaphore(in_flight)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight)) as session:
+
+        async def get(path: str) -> None:
+            async with gate, session.get(f"{url}{path}?limit={PAGE_LIMIT}", headers=headers) as response:
+                if response.status != 200 or json.loads(await response.read()).get("next"):
+                    raise SystemExit(f"bare read of {path}: {response.status} or more than a page")
+
+        await asyncio.gather(*(get(path) for path in paths))
 
 
 def check_requests(name: str, counts: Counts, size: int, districts: int, out: str) -> None:
