@@ -25,7 +25,7 @@ from loopkit import (
     git,
     make_repo,
     rendered,
-    run,
+    run_in_process,
     start,
     wait_for,
 )
@@ -104,7 +104,7 @@ def test_a_second_apply_gives_up_at_once_while_the_first_holds_the_lock(rig: Rig
 def test_with_a_lock_timeout_the_second_apply_waits_and_plans_on_the_first_ones_commit(
     rig: Rig,
 ) -> None:
-    initial = run(rig.repo, "apply", "--auto-approve", "--live", rig.sim.url)
+    initial = run_in_process(rig.repo, "apply", "--auto-approve", "--live", rig.sim.url)
     assert initial.code == 0, initial.out + initial.err
     vendor = rig.repo.root / "districts/riverside-usd/etranscript.yaml"
     vendor.write_text(

@@ -27,6 +27,7 @@ from loopkit import (
     move_two_schedules,
     rendered,
     run,
+    run_in_process,
     start,
     wait_for,
 )
@@ -80,7 +81,7 @@ def rig(server: tuple[Sim, FaultProxy], tmp_path: Path) -> Rig:
 
 
 def _no_changes(rig: Rig) -> None:
-    plan = run(rig.repo, "plan", "--detailed-exitcode", "--live", rig.proxy.url)
+    plan = run_in_process(rig.repo, "plan", "--detailed-exitcode", "--live", rig.proxy.url)
     assert (plan.code, plan.out.splitlines()[-1]) == (
         0,
         "No changes. The live systems match the configuration.",
@@ -132,7 +133,7 @@ def test_writes_and_deletes_of_an_apply_killed_before_its_audit_commit_are_recov
     rig: Rig,
 ) -> None:
     sim, proxy, repo = rig
-    assert run(repo, "apply", "--auto-approve", "--live", proxy.url).code == 0
+    assert run_in_process(repo, "apply", "--auto-approve", "--live", proxy.url).code == 0
     [first] = audit_log(repo)
     move_two_schedules(repo)
 
@@ -173,7 +174,7 @@ def test_writes_and_deletes_of_an_apply_killed_before_its_audit_commit_are_recov
         repo.root, "log", "-1", "--format=%b", AUDIT
     )
     _no_changes(rig)
-    drift = run(repo, "drift", "--live", proxy.url)
+    drift = run_in_process(repo, "drift", "--live", proxy.url)
     assert drift.code == 0, drift.out
     assert_repository_sound(repo)
 
