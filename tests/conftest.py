@@ -35,3 +35,11 @@ def cli_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(INTCFG_TODAY=TODAY, **extra)
     return env
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a test marked slow run first, each kept whole (for its module-scoped
+    fixtures): xdist's work stealing then shares out short tests at the end, instead of one
+    worker waiting while the other runs a long test it reached last."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)  # stable: the order within each group

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import icalendar
 import pytest
 
-from conftest import INTCFG, cli_env
+from conftest import EXAMPLE, INTCFG, cli_env
 from intcfg.expiries import status
 from intcfg.render.expiries import uid
 
@@ -246,10 +247,14 @@ def test_outside_a_repository(tmp_path: Path) -> None:
 # -- iCalendar -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def ics(example_repo: Path) -> tuple[subprocess.CompletedProcess[str], bytes]:
-    proc = run(example_repo, "expiries", "--ics", "ets.ics")
-    return proc, (example_repo / "ets.ics").read_bytes()
+@pytest.fixture(scope="module")
+def ics(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], bytes]:
+    """One run's calendar for the tests that only read it (those that run again use their
+    own copy of the example)."""
+    repo = tmp_path_factory.mktemp("ics") / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    proc = run(repo, "expiries", "--ics", "ets.ics")
+    return proc, (repo / "ets.ics").read_bytes()
 
 
 def test_ics_has_a_rotate_and_an_expire_event_per_credential(

@@ -153,6 +153,22 @@ def intcfg(repo: LiveRepo, *args: str, **extra_env: str) -> subprocess.Completed
     )
 
 
+def intcfg_in_process(repo: LiveRepo, *args: str) -> subprocess.CompletedProcess[str]:
+    """The same run in this process (click's runner): no interpreter start-up to pay, for
+    runs that set a test up rather than being what it checks."""
+    from click.testing import CliRunner
+
+    from intcfg.cli import cli
+
+    env = repo.env()
+    # CliRunner sets these on top of os.environ; pytest's INTCFG_* must not leak in.
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("INTCFG_") and k not in env}
+    result = CliRunner().invoke(
+        cli, [*args, "-C", str(repo.root)], env={**unset, **env}, catch_exceptions=False
+    )
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
 def git(root: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
@@ -174,7 +190,7 @@ def applied_repo(dest: Path, sim: Sim, **seed_changes: object) -> LiveRepo:
     git(repo.root, "init", "-q", "-b", "main")
     git(repo.root, "add", "-A")
     git(repo.root, "commit", "-qm", "config")
-    proc = intcfg(repo, "apply", "--auto-approve")
+    proc = intcfg_in_process(repo, "apply", "--auto-approve")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return repo
 

@@ -22,6 +22,7 @@ from livekit import (  # noqa: F401 - fixtures
     Sim,
     assert_no_canary,
     intcfg,
+    intcfg_in_process,
     live_repo,
     shared_sim_fixture,
     sim_fixture,
@@ -82,7 +83,7 @@ def test_quiet_and_verbose_together_are_a_usage_error(repo: LiveRepo) -> None:
 
 
 def test_verbose_before_or_after_plan_lists_unchanged_objects_and_logs_the_phases(repo: LiveRepo) -> None:
-    run(repo, "apply", "--auto-approve")
+    assert intcfg_in_process(repo, "apply", "--auto-approve").returncode == 0
     before, after, long = run(repo, "-v", "plan"), run(repo, "plan", "-v"), run(repo, "plan", "--verbose")
     assert before.stdout == after.stdout == long.stdout
     assert before.stdout.count("\n    noop     ") == 20

@@ -193,14 +193,25 @@ def kill(proc: subprocess.Popen[str], then: Callable[[], None] | None = None) ->
     out, err = proc.communicate(timeout=60)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
+        if not _running_in_group(proc.pid):
             break
         time.sleep(0.02)
     else:
         raise AssertionError("processes of the killed apply were still running after 30 s")
     return Run(proc.returncode, out, err)
+
+
+def _running_in_group(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs. A zombie has finished: orphaned, it
+    waits for init to reap it, which can take a second or two (os.killpg still finds it)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # gone meanwhile
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:

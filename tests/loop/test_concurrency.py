@@ -4,6 +4,7 @@ the lock message, or waits its turn and then plans on the first one's audit comm
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from loopkit import (
     git,
     make_repo,
     rendered,
-    run,
+    run_in_process,
     start,
     wait_for,
 )
@@ -35,33 +36,56 @@ class Rig(NamedTuple):
     repo: Repo
 
 
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    # Slow enough that the first apply still holds the lock when the second one, started
-    # once the first is reading the live systems, has started up and asks for it.
-    sim = Sim(tmp_path / "sim.sqlite3", "--latency-ms", "600")
-    repo = make_repo(tmp_path / "repo")
-    sim.seed(repo)
-    yield Rig(sim, repo)
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
+    yield sim
     sim.close()
 
 
-def both(rig: Rig, *args: str) -> tuple[Run, Run]:
+@pytest.fixture
+def rig(server: Sim, tmp_path: Path) -> Rig:
+    repo = make_repo(tmp_path / "repo")
+    server.reset(repo)
+    return Rig(server, repo)
+
+
+def both(rig: Rig, lock_timeout: int) -> tuple[Run, Run]:
     """Start one apply, and a second as soon as the first holds the lock (it is reading
-    the live systems); wait for both."""
-    command = ("apply", "--auto-approve", "--parallelism", "1", "--live", rig.sim.url, *args)
+    the live systems, slowly); once the second has given up (``lock_timeout`` 0) or is
+    waiting for the lock, let the first one finish at full speed; wait for both."""
+    command = ("apply", "--auto-approve", "--parallelism", "1", "--live", rig.sim.url)
+    command += ("--lock-timeout", str(lock_timeout))
+    # Slow enough that the first apply still holds the lock when the second one, started
+    # once the first is reading the live systems, has started up and asks for it.
+    rig.sim.faults(latencyMs=600)
     seen, _ = rig.sim.counts()
     first = start(rig.repo, *command)
     wait_for(
         lambda: rig.sim.counts()[0] > seen or first.poll() is not None, "the first apply to read"
     )
     second: subprocess.Popen[str] = start(rig.repo, *command)
+    asked = (lambda: False) if lock_timeout == 0 else (lambda: _opened_lock(second))
+    wait_for(
+        lambda: second.poll() is not None or first.poll() is not None or asked(),
+        "the second apply to give up or to wait for the lock",
+    )
+    rig.sim.faults(latencyMs=0)
     return finish(first), finish(second)
+
+
+def _opened_lock(proc: subprocess.Popen[str]) -> bool:
+    """Whether ``proc`` has the apply lock's file open (it asks for the lock next)."""
+    try:
+        fds = list(Path(f"/proc/{proc.pid}/fd").iterdir())
+        return any(os.readlink(fd).endswith("/.git/intcfg.lock") for fd in fds)
+    except OSError:  # it exited, or closed a descriptor while we looked
+        return False
 
 
 @pytest.mark.slow
 def test_a_second_apply_gives_up_at_once_while_the_first_holds_the_lock(rig: Rig) -> None:
-    first, second = both(rig, "--lock-timeout", "0")
+    first, second = both(rig, lock_timeout=0)
     assert_clean(first, rig.repo)
     assert_clean(second, rig.repo)
     assert first.code == 0, first.out + first.err
@@ -80,7 +104,7 @@ def test_a_second_apply_gives_up_at_once_while_the_first_holds_the_lock(rig: Rig
 def test_with_a_lock_timeout_the_second_apply_waits_and_plans_on_the_first_ones_commit(
     rig: Rig,
 ) -> None:
-    initial = run(rig.repo, "apply", "--auto-approve", "--live", rig.sim.url)
+    initial = run_in_process(rig.repo, "apply", "--auto-approve", "--live", rig.sim.url)
     assert initial.code == 0, initial.out + initial.err
     vendor = rig.repo.root / "districts/riverside-usd/etranscript.yaml"
     vendor.write_text(
@@ -91,7 +115,7 @@ def test_with_a_lock_timeout_the_second_apply_waits_and_plans_on_the_first_ones_
     rig.repo.commit("rename the vendor")
     source = git(rig.repo.root, "rev-parse", "HEAD").strip()
 
-    first, second = both(rig, "--lock-timeout", "30")
+    first, second = both(rig, lock_timeout=30)
     assert (first.code, second.code) == (0, 0), first.out + first.err + second.out + second.err
     assert "ok       update  sis/riverside-usd/ETranscriptVendor/parchment" in first.out
     # Had the second one planned before the first one's audit commit, it would have seen

@@ -24,6 +24,7 @@ from loopkit import (
     make_repo,
     rendered,
     run,
+    run_in_process,
 )
 
 from intcfg import loop
@@ -117,7 +118,7 @@ def test_under_5xx_429_and_timeouts_apply_succeeds_or_fails_per_change_and_rerun
     injected = sim.call("GET", "/_sim/stats")["injected"]
     assert injected.get("error", 0) > 0 and injected.get("rateLimit", 0) > 0, injected
     no_faults(sim)
-    plan = run(repo, "plan", "--detailed-exitcode", "--live", sim.url)
+    plan = run_in_process(repo, "plan", "--detailed-exitcode", "--live", sim.url)
     assert (plan.code, plan.out.splitlines()[-1]) == (
         0,
         "No changes. The live systems match the configuration.",
@@ -169,7 +170,7 @@ def test_dropped_connections_are_retried(sim: Sim, proxy: FaultProxy, repo: Repo
     assert proxy.counts["drop_before"] > 0 and proxy.counts["drop_after"] > 0, proxy.counts
     proxy.settle()
     assert_live_matches(repo, sim.objects(), set())
-    plan = run(repo, "plan", "--detailed-exitcode", "--live", proxy.url)
+    plan = run_in_process(repo, "plan", "--detailed-exitcode", "--live", proxy.url)
     assert plan.code == 0, plan.out + plan.err
 
 

@@ -27,6 +27,7 @@ from loopkit import (
     move_two_schedules,
     rendered,
     run,
+    run_in_process,
 )
 
 # Bytes any one file may grow to. The journal of the example's 20 creates is about 3 KiB;
@@ -52,13 +53,18 @@ class Rig(NamedTuple):
     repo: Repo
 
 
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    sim = Sim(tmp_path / "sim.sqlite3")  # its own process: no limit on its database
-    repo = make_repo(tmp_path / "repo")
-    sim.seed(repo)
-    yield Rig(sim, repo)
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")  # its own process: no limit
+    yield sim
     sim.close()
+
+
+@pytest.fixture
+def rig(server: Sim, tmp_path: Path) -> Rig:
+    repo = make_repo(tmp_path / "repo")
+    server.reset(repo)
+    return Rig(server, repo)
 
 
 def journal_files(repo: Repo) -> list[str]:
@@ -66,7 +72,7 @@ def journal_files(repo: Repo) -> list[str]:
 
 
 def no_changes(rig: Rig) -> None:
-    plan = run(rig.repo, "plan", "--detailed-exitcode", "--live", rig.sim.url)
+    plan = run_in_process(rig.repo, "plan", "--detailed-exitcode", "--live", rig.sim.url)
     assert (plan.code, plan.out.splitlines()[-1]) == (
         0,
         "No changes. The live systems match the configuration.",
@@ -77,7 +83,7 @@ def test_a_full_disk_at_the_audit_commit_moves_no_branch_and_the_rerun_records_t
     rig: Rig,
 ) -> None:
     sim, repo = rig
-    assert run(repo, "apply", "--auto-approve", "--live", sim.url).code == 0
+    assert run_in_process(repo, "apply", "--auto-approve", "--live", sim.url).code == 0
     [first] = audit_log(repo)
     move_two_schedules(repo)
     prune = ("apply", "--auto-approve", "--prune", "--force", "--live", sim.url)

@@ -4,6 +4,7 @@ write of the killed run is re-applied or recovered, and the audit branch stays s
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -26,19 +27,33 @@ from loopkit import (
     move_two_schedules,
     rendered,
     run,
+    run_in_process,
     start,
     wait_for,
 )
 
+LATENCY_MS = 150  # while a run that is killed runs: it dies between its writes
 
-def kill_before_its_audit_commit(repo: Repo, *args: str) -> None:
+
+@contextlib.contextmanager
+def slow(sim: Sim) -> Iterator[None]:
+    sim.faults(latencyMs=LATENCY_MS)
+    try:
+        yield
+    finally:
+        sim.faults(latencyMs=0)
+
+
+def kill_before_its_audit_commit(rig: Rig, *args: str) -> None:
     """Run `intcfg ARGS` and SIGKILL it once its audit commit is built, as the branch is
     about to move (held there by a reference-transaction hook, so the moment is exact)."""
-    hold = AuditHold(repo)
-    proc = start(repo, *args)
-    wait_for(lambda: hold.reached() or proc.poll() is not None, "the audit commit")
-    assert hold.reached(), finish(proc)
-    assert kill(proc, then=hold.release).code == -9
+    hold = AuditHold(rig.repo)
+    with slow(rig.sim):
+        proc = start(rig.repo, *args)
+        wait_for(lambda: hold.reached() or proc.poll() is not None, "the audit commit")
+        assert hold.reached(), finish(proc)
+        assert kill(proc, then=hold.release).code == -9
+        rig.proxy.settle()
     hold.clear()
 
 
@@ -48,19 +63,25 @@ class Rig(NamedTuple):
     repo: Repo
 
 
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    sim = Sim(tmp_path / "sim.sqlite3", "--latency-ms", "150")
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sim, FaultProxy]]:
+    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
     proxy = FaultProxy(sim.url, seed=0)
-    repo = make_repo(tmp_path / "repo")
-    sim.seed(repo)
-    yield Rig(sim, proxy, repo)
+    yield sim, proxy
     proxy.close()
     sim.close()
 
 
+@pytest.fixture
+def rig(server: tuple[Sim, FaultProxy], tmp_path: Path) -> Rig:
+    sim, proxy = server
+    repo = make_repo(tmp_path / "repo")
+    sim.reset(repo)
+    return Rig(sim, proxy, repo)
+
+
 def _no_changes(rig: Rig) -> None:
-    plan = run(rig.repo, "plan", "--detailed-exitcode", "--live", rig.proxy.url)
+    plan = run_in_process(rig.repo, "plan", "--detailed-exitcode", "--live", rig.proxy.url)
     assert (plan.code, plan.out.splitlines()[-1]) == (
         0,
         "No changes. The live systems match the configuration.",
@@ -70,10 +91,11 @@ def _no_changes(rig: Rig) -> None:
 @pytest.mark.slow
 def test_an_apply_killed_between_its_writes_is_completed_by_the_rerun(rig: Rig) -> None:
     sim, proxy, repo = rig
-    proc = start(repo, "apply", "--auto-approve", "--parallelism", "1", "--live", proxy.url)
-    wait_for(lambda: bool(sim.objects()) or proc.poll() is not None, "the first write")
-    killed = kill(proc)
-    proxy.settle()
+    with slow(sim):
+        proc = start(repo, "apply", "--auto-approve", "--parallelism", "1", "--live", proxy.url)
+        wait_for(lambda: bool(sim.objects()) or proc.poll() is not None, "the first write")
+        killed = kill(proc)
+        proxy.settle()
     assert_clean(killed, repo, killed=True)
     assert killed.code == -9
     written = sim.objects()
@@ -111,14 +133,13 @@ def test_writes_and_deletes_of_an_apply_killed_before_its_audit_commit_are_recov
     rig: Rig,
 ) -> None:
     sim, proxy, repo = rig
-    assert run(repo, "apply", "--auto-approve", "--live", proxy.url).code == 0
+    assert run_in_process(repo, "apply", "--auto-approve", "--live", proxy.url).code == 0
     [first] = audit_log(repo)
     move_two_schedules(repo)
 
     kill_before_its_audit_commit(
-        repo, "apply", "--auto-approve", "--prune", "--force", "--live", proxy.url
+        rig, "apply", "--auto-approve", "--prune", "--force", "--live", proxy.url
     )
-    proxy.settle()
     assert [c.sha for c in audit_log(repo)] == [first.sha]  # the branch never moved
     live = sim.objects()
     gone = [
@@ -153,7 +174,7 @@ def test_writes_and_deletes_of_an_apply_killed_before_its_audit_commit_are_recov
         repo.root, "log", "-1", "--format=%b", AUDIT
     )
     _no_changes(rig)
-    drift = run(repo, "drift", "--live", proxy.url)
+    drift = run_in_process(repo, "drift", "--live", proxy.url)
     assert drift.code == 0, drift.out
     assert_repository_sound(repo)
 
@@ -170,8 +191,7 @@ def test_a_write_undone_by_a_second_interrupted_apply_is_still_in_the_audit_trai
         if edit:
             (repo.root / edit).unlink()
             repo.commit("drop the schedule")
-        kill_before_its_audit_commit(repo, *prune)
-        proxy.settle()
+        kill_before_its_audit_commit(rig, *prune)
     assert schedule not in sim.objects() and audit_log(repo) == []
 
     third = run(repo, *prune)

@@ -24,6 +24,7 @@ from loopkit import (
     git,
     make_repo,
     run,
+    run_in_process,
 )
 
 HOOK = """#!/bin/sh
@@ -51,17 +52,22 @@ class Rig(NamedTuple):
         return git(self.repo.root, "rev-parse", AUDIT).strip()
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
+    yield sim
+    sim.close()
+
+
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    sim = Sim(tmp_path / "sim.sqlite3")
+def rig(server: Sim, tmp_path: Path) -> Rig:
     repo = make_repo(tmp_path / "repo")
-    sim.seed(repo)
+    server.reset(repo)
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
     git(repo.root, "remote", "add", "origin", str(remote))
     git(repo.root, "push", "-q", "origin", "main")
-    yield Rig(sim, repo, remote, tmp_path / "refuse")
-    sim.close()
+    return Rig(server, repo, remote, tmp_path / "refuse")
 
 
 def protect(rig: Rig, refs: str) -> None:
@@ -86,7 +92,7 @@ MOVED = "enroll/riverside-usd/Schedule/aeries-nightly-students"
 def test_a_refused_audit_push_is_taken_back_and_the_rerun_pushes_its_record(rig: Rig) -> None:
     sim, repo = rig.sim, rig.repo
     push = ("apply", "--auto-approve", "--push", "--live", sim.url)
-    assert run(repo, *push).code == 0
+    assert run_in_process(repo, *push).code == 0
     first = rig.remote_head(AUDIT)
     assert first == rig.local_head()
     change_config(repo)

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from mapkit import EXAMPLE, LiveRepo, Sim, applied_repo, assert_no_canary, git, intcfg, shared_sim_fixture, sim_fixture  # noqa: F401 - fixtures
+from mapkit import EXAMPLE, LiveRepo, Sim, applied_repo, assert_no_canary, git, intcfg, shared_sim_fixture  # noqa: F401 - fixtures
 
 from intcfg.diff import flatten, is_secret_ref
 from intcfg.engine import load_repository
@@ -22,6 +22,14 @@ def _secret_refs(root: Path) -> dict[tuple[str, str], str]:
         for path, value in flatten(o.spec).items()
         if is_secret_ref(value)
     }
+
+
+@pytest.fixture(scope="module")
+def repo(shared_sim: Sim, tmp_path_factory: pytest.TempPathFactory) -> LiveRepo:
+    """The example applied to the module's simulator, once: the tests import from it into
+    fresh repositories and change nothing live (their plans find nothing to do)."""
+    shared_sim.call("POST", "/_sim/reset")
+    return applied_repo(tmp_path_factory.mktemp("applied") / "repo", shared_sim)
 
 
 def _fresh(tmp_path: Path, repo: LiveRepo, district: str, with_district: bool) -> LiveRepo:
@@ -41,8 +49,9 @@ def _fresh(tmp_path: Path, repo: LiveRepo, district: str, with_district: bool) -
     ("district", "with_district"),
     [("riverside-usd", False), ("lakeside-sd", True), ("hillcrest-isd", True)],
 )
-def test_import_round_trip(sim: Sim, tmp_path: Path, district: str, with_district: bool) -> None:
-    repo = applied_repo(tmp_path / "repo", sim)
+def test_import_round_trip(
+    repo: LiveRepo, tmp_path: Path, district: str, with_district: bool
+) -> None:
     fresh = _fresh(tmp_path, repo, district, with_district)
     proc = intcfg(fresh, "import", "--district", district)
     assert (proc.returncode, proc.stderr) == (0, ""), proc.stdout
@@ -67,8 +76,7 @@ def test_import_round_trip(sim: Sim, tmp_path: Path, district: str, with_distric
     assert applied.returncode == 0, applied.stdout + applied.stderr
 
 
-def test_a_site_override_holds_only_what_differs(sim: Sim, tmp_path: Path) -> None:
-    repo = applied_repo(tmp_path / "repo", sim)
+def test_a_site_override_holds_only_what_differs(repo: LiveRepo, tmp_path: Path) -> None:
     fresh = _fresh(tmp_path, repo, "riverside-usd", True)
     assert intcfg(fresh, "import", "--district", "riverside-usd", "--system", "portal").returncode == 0
     written = sorted(p.name for p in (fresh.root / "districts" / "riverside-usd").iterdir())
