@@ -8,7 +8,6 @@ them take turns) and tests/loop/test_audit.py (a push that lost the race)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,6 +24,7 @@ from loopkit import (
     make_repo,
     run,
     run_in_process,
+    shared_sim,
 )
 
 HOOK = """#!/bin/sh
@@ -53,10 +53,8 @@ class Rig(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
-    yield sim
-    sim.close()
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sim:
+    return shared_sim(request, tmp_path_factory)
 
 
 @pytest.fixture
