@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -95,24 +96,16 @@ def stop_sim(sim: Sim) -> str:
     return err
 
 
-_shared: list[Sim] = []  # this process's simulator, once a module has asked for it
-
-
 @pytest.fixture(scope="module", name="shared_sim")
-def shared_sim_fixture(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Sim:
-    """One simulator for every module of this process (xdist worker) that uses it, started
-    by the first and stopped at the end of the session: each module pays no start-up."""
-    if not _shared or _shared[0].proc.poll() is not None:
-        _shared[:] = [start_sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")]
-        request.config.add_cleanup(lambda server=_shared[0]: stop_sim(server))
-    return _shared[0]
+def shared_sim_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    server = start_sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
+    yield server
+    stop_sim(server)
 
 
 @pytest.fixture(name="sim")
 def sim_fixture(shared_sim: Sim) -> Sim:
-    """The shared simulator, emptied (state, counters and faults) for each test."""
+    """The module's simulator, emptied (state, counters and faults) for each test."""
     shared_sim.call("POST", "/_sim/reset")
     shared_sim.call(
         "POST",
@@ -169,9 +162,7 @@ def intcfg_in_process(repo: LiveRepo, *args: str) -> subprocess.CompletedProcess
 
     env = repo.env()
     # CliRunner sets these on top of os.environ; pytest's INTCFG_* must not leak in.
-    unset: dict[str, str | None] = {
-        k: None for k in os.environ if k.startswith("INTCFG_") and k not in env
-    }
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("INTCFG_") and k not in env}
     result = CliRunner().invoke(
         cli, [*args, "-C", str(repo.root)], env={**unset, **env}, catch_exceptions=False
     )

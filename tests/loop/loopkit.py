@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
-import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLE, INTCFG, TODAY
@@ -355,18 +354,6 @@ class Sim:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.communicate(timeout=30)
-
-
-_shared: list[Sim] = []  # this process's simulator, once a module has asked for it
-
-
-def shared_sim(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sim:
-    """One `intcfg sim serve` for every module of this process (xdist worker) that asks for
-    it, started by the first and stopped at the end of the session; tests reset it."""
-    if not _shared or _shared[0].proc.poll() is not None:
-        _shared[:] = [Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")]
-        request.config.add_cleanup(_shared[0].close)
-    return _shared[0]
 
 
 def _first_line(proc: subprocess.Popen[str]) -> str:

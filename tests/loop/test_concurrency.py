@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,7 +26,6 @@ from loopkit import (
     make_repo,
     rendered,
     run_in_process,
-    shared_sim,
     start,
     wait_for,
 )
@@ -37,8 +37,10 @@ class Rig(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sim:
-    return shared_sim(request, tmp_path_factory)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
+    yield sim
+    sim.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import resource
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,7 +28,6 @@ from loopkit import (
     rendered,
     run,
     run_in_process,
-    shared_sim,
 )
 
 # Bytes any one file may grow to. The journal of the example's 20 creates is about 3 KiB;
@@ -55,8 +54,10 @@ class Rig(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sim:
-    return shared_sim(request, tmp_path_factory)  # its own process: no limit on its database
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")  # its own process: no limit
+    yield sim
+    sim.close()
 
 
 @pytest.fixture

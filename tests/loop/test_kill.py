@@ -28,7 +28,6 @@ from loopkit import (
     rendered,
     run,
     run_in_process,
-    shared_sim,
     start,
     wait_for,
 )
@@ -65,13 +64,12 @@ class Rig(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Sim, FaultProxy]]:
-    sim = shared_sim(request, tmp_path_factory)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sim, FaultProxy]]:
+    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
     proxy = FaultProxy(sim.url, seed=0)
     yield sim, proxy
     proxy.close()
+    sim.close()
 
 
 @pytest.fixture

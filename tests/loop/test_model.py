@@ -79,7 +79,6 @@ from loopkit import (
     kill,
     make_repo,
     run_in_process,
-    shared_sim,
     start,
 )
 
@@ -618,8 +617,10 @@ class LoopMachine(RuleBasedStateMachine):
 
 
 @pytest.fixture(scope="module")
-def sim(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sim:
-    return shared_sim(request, tmp_path_factory)  # each example resets it
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    server = Sim(tmp_path_factory.mktemp("model-sim") / "sim.sqlite3")
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="module")

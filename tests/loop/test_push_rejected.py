@@ -8,6 +8,7 @@ them take turns) and tests/loop/test_audit.py (a push that lost the race)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,7 +25,6 @@ from loopkit import (
     make_repo,
     run,
     run_in_process,
-    shared_sim,
 )
 
 HOOK = """#!/bin/sh
@@ -53,8 +53,10 @@ class Rig(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sim:
-    return shared_sim(request, tmp_path_factory)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
+    yield sim
+    sim.close()
 
 
 @pytest.fixture
