@@ -23,11 +23,12 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLE, INTCFG, TODAY
@@ -354,6 +355,27 @@ class Sim:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.communicate(timeout=30)
+
+
+class Rig(NamedTuple):
+    sim: Sim
+    repo: Repo
+
+
+@pytest.fixture(scope="module", name="server")
+def server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    """One ``intcfg sim serve`` for a module's tests; each test's ``rig`` empties it."""
+    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
+    yield sim
+    sim.close()
+
+
+@pytest.fixture(name="rig")
+def rig_fixture(server: Sim, tmp_path: Path) -> Rig:
+    """A fresh example repository and the module's simulator, emptied and seeded for it."""
+    repo = make_repo(tmp_path / "repo")
+    server.reset(repo)
+    return Rig(server, repo)
 
 
 def _first_line(proc: subprocess.Popen[str]) -> str:

@@ -6,48 +6,27 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
-from loopkit import (
+from loopkit import (  # noqa: F401 - server_fixture, rig_fixture: fixtures
     AUDIT,
     LOCK_MESSAGE,
-    Repo,
+    Rig,
     Run,
-    Sim,
     assert_clean,
     assert_live_matches,
     assert_repository_sound,
     audit_log,
     finish,
     git,
-    make_repo,
     rendered,
+    rig_fixture,
     run_in_process,
+    server_fixture,
     start,
     wait_for,
 )
-
-
-class Rig(NamedTuple):
-    sim: Sim
-    repo: Repo
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
-    yield sim
-    sim.close()
-
-
-@pytest.fixture
-def rig(server: Sim, tmp_path: Path) -> Rig:
-    repo = make_repo(tmp_path / "repo")
-    server.reset(repo)
-    return Rig(server, repo)
 
 
 def both(rig: Rig, lock_timeout: int) -> tuple[Run, Run]:

@@ -8,26 +8,24 @@ from __future__ import annotations
 
 import resource
 import signal
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import NamedTuple
+from collections.abc import Callable
 
-import pytest
-from loopkit import (
+from loopkit import (  # noqa: F401 - server_fixture, rig_fixture: fixtures
     AUDIT,
     Repo,
+    Rig,
     Run,
-    Sim,
     assert_clean,
     assert_live_matches,
     assert_repository_sound,
     audit_log,
     git,
-    make_repo,
     move_two_schedules,
     rendered,
+    rig_fixture,
     run,
     run_in_process,
+    server_fixture,
 )
 
 # Bytes any one file may grow to. The journal of the example's 20 creates is about 3 KiB;
@@ -46,25 +44,6 @@ def file_size_limit(limit: int) -> Callable[[], None]:
 
 def run_limited(repo: Repo, limit: int, *args: str) -> Run:
     return run(repo, *args, timeout=120, preexec_fn=file_size_limit(limit))
-
-
-class Rig(NamedTuple):
-    sim: Sim
-    repo: Repo
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")  # its own process: no limit
-    yield sim
-    sim.close()
-
-
-@pytest.fixture
-def rig(server: Sim, tmp_path: Path) -> Rig:
-    repo = make_repo(tmp_path / "repo")
-    server.reset(repo)
-    return Rig(server, repo)
 
 
 def journal_files(repo: Repo) -> list[str]:

@@ -8,12 +8,11 @@ them take turns) and tests/loop/test_audit.py (a push that lost the race)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from loopkit import (
+from loopkit import (  # noqa: F401 - server_fixture: a fixture
     AUDIT,
     Repo,
     Sim,
@@ -25,6 +24,7 @@ from loopkit import (
     make_repo,
     run,
     run_in_process,
+    server_fixture,
 )
 
 HOOK = """#!/bin/sh
@@ -50,13 +50,6 @@ class Rig(NamedTuple):
 
     def local_head(self) -> str:
         return git(self.repo.root, "rev-parse", AUDIT).strip()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    sim = Sim(tmp_path_factory.mktemp("sim") / "sim.sqlite3")
-    yield sim
-    sim.close()
 
 
 @pytest.fixture
