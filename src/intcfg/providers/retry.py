@@ -168,10 +168,10 @@ class RetryTransport(httpx.AsyncBaseTransport):
             async with asyncio.timeout(self.policy.attempt_timeout):
                 response = await self.inner.handle_async_request(request)
                 declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > self.max_bytes:
-                    await response.aclose()
-                    raise ResponseTooLarge(f"response larger than {self.max_bytes} bytes")
                 if declared.isdigit():  # the transport reads no more than that
+                    if int(declared) > self.max_bytes:
+                        await response.aclose()
+                        raise ResponseTooLarge(f"response larger than {self.max_bytes} bytes")
                     try:
                         await response.aread()
                     finally:  # closed already when read to the end; at once when not
