@@ -246,21 +246,44 @@ def _spec_of(applier: Applier, address: Address) -> Mapping[str, Any] | None:
 
 
 def reveal_with(resolve: Callable[[dict[str, str], Any], Any]) -> Reveal:
-    """A Reveal that resolves each secret reference of a spec, for the HTTP boundary only."""
+    """A Reveal that resolves each secret reference of a spec, for the HTTP boundary only.
+
+    Only the dicts and lists on the way to a secret are copied; the rest of the revealed
+    spec is the spec's own (nothing downstream changes it), and a path is spelt out only
+    for an error: an apply reveals every object it writes (10,000 at state scale)."""
 
     def reveal(obj: DesiredObject) -> dict[str, Any]:
-        def walk(value: Any, path: str) -> Any:
-            if is_secret_ref(value):
-                return resolve(value, lambda: obj.where(path)).reveal()
+        def walk(value: Any, path: tuple[Any, ...]) -> Any:
             if isinstance(value, dict):
-                return {k: walk(v, f"{path}.{k}" if path else k) for k, v in value.items()}
-            if isinstance(value, list):
-                return [walk(v, f"{path}.{i}") for i, v in enumerate(value)]
-            return value
+                if is_secret_ref(value):
+                    return resolve(value, lambda: obj.where(_dotted(path))).reveal()
+                items: Any = value.items()
+            elif isinstance(value, list):
+                items = enumerate(value)
+            else:
+                return value
+            copy: Any = None
+            for key, item in items:
+                if isinstance(item, (dict, list)):
+                    new = walk(item, (path, key))
+                    if new is not item:
+                        if copy is None:
+                            copy = dict(value) if isinstance(value, dict) else list(value)
+                        copy[key] = new
+            return value if copy is None else copy
 
-        return walk(obj.spec, "")  # type: ignore[no-any-return]
+        return walk(obj.spec, ())  # type: ignore[no-any-return]
 
     return reveal
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    """``(((), "a"), 0)`` -> ``"a.0"``: a path walk() built a level at a time."""
+    parts: list[str] = []
+    while path:
+        path, key = path
+        parts.append(str(key))
+    return ".".join(reversed(parts))
 
 
 def new_state(

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, NamedTuple
 
-from intcfg.apply import Applier, Options, Result, new_state
+from intcfg.apply import Applier, Options, Result, new_state, reveal_with
 from intcfg.desired import Address, DesiredObject
 from intcfg.diff import Applied, diff
 from intcfg.errors import ProviderError, SecretError
@@ -170,6 +170,44 @@ def test_a_secret_that_cannot_be_revealed_fails_its_change_only() -> None:
     assert results[CONN] == Result(CONN, "create", "failed", "PS_SECRET is not set (lakeside.yaml:7:13)")
     assert results[MAP].outcome == "blocked" and results[VENDOR].outcome == "ok"
     assert enroll.requests == []
+
+
+class Shown(NamedTuple):
+    value: str
+
+    def reveal(self) -> str:
+        return self.value
+
+
+def test_reveal_copies_only_the_way_to_each_secret_and_names_where_one_failed() -> None:
+    asked: list[str] = []
+
+    def resolve(ref: dict[str, str], where: Any) -> Shown:
+        if ref == {"env": "MISSING"}:
+            raise SecretError(f"MISSING is not set ({where()})")
+        asked.append(ref["env"])
+        return Shown("value-of-" + ref["env"])
+
+    plain = {"host": "sis.example.org", "ports": [1, 2]}
+    spec = {"plain": plain, "auth": {"keys": [{"token": {"env": "A"}}, {"n": 1}]}, "secret": {"env": "B"}}
+    o = DesiredObject(CONN, spec, {"auth.keys.1.token": "lakeside.yaml:9:11"}, {})  # type: ignore[dict-item]
+    shown = reveal_with(resolve)(o)
+    assert shown == {
+        "plain": plain,
+        "auth": {"keys": [{"token": "value-of-A"}, {"n": 1}]},
+        "secret": "value-of-B",
+    }
+    assert shown["plain"] is plain and shown["auth"]["keys"][1] is spec["auth"]["keys"][1]
+    assert spec["auth"]["keys"][0] == {"token": {"env": "A"}} and spec["secret"] == {"env": "B"}  # not changed
+    assert sorted(asked) == ["A", "B"]
+
+    broken = o._replace(spec={"auth": {"keys": [{"n": 1}, {"token": {"env": "MISSING"}}]}})
+    try:
+        reveal_with(resolve)(broken)
+    except SecretError as e:
+        assert str(e) == "MISSING is not set (lakeside.yaml:9:11)"
+    else:
+        raise AssertionError("the missing secret was revealed")
 
 
 def test_progress_reports_each_result_once() -> None:
