@@ -6,11 +6,10 @@ return values; `engine.py` wires them to a repository, and the CLI renders them.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -22,12 +21,10 @@ from .errors import ConfigError, StalePlanError, UnsafePlanError
 from .jsonout import canonical
 from .plan import Inputs, Plan, digest_of
 from .prefetch import Prefetch, Prefetched
+from .reads import read_live
+from .shards import in_shard, parse_shard
 
 T = TypeVar("T")
-
-
-# List requests in flight while reading the live systems: apply's --parallelism default.
-READS_IN_FLIGHT = 8
 
 
 class Scope(NamedTuple):
@@ -46,22 +43,6 @@ class PlanContext(NamedTuple):
     wants: dict[Address, dict[str, Any]] = {}  # noqa: RUF012 - never mutated
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    try:
-        k, n = (int(x) for x in text.split("/"))
-    except ValueError as e:
-        raise ConfigError(f"--shard {text!r}: expected K/N, e.g. 1/4") from e
-    if not 1 <= k <= n:
-        raise ConfigError(f"--shard {text!r}: K must be between 1 and N")
-    return k, n
-
-
-def in_shard(district: str, shard: tuple[int, int]) -> bool:
-    """Stable assignment of whole districts to shards (independent of order and count)."""
-    k, n = shard
-    return int.from_bytes(hashlib.sha256(district.encode()).digest()[:8], "big") % n == k - 1
-
-
 def scope(state: DesiredState, head: audit.AuditHead, districts: Iterable[str], shard: str | None) -> Scope:
     known = set(state.districts) | {a.district for a in head.state}
     chosen = list(districts) or sorted(known)
@@ -72,59 +53,6 @@ def scope(state: DesiredState, head: audit.AuditHead, districts: Iterable[str], 
         parsed = parse_shard(shard)
         chosen = [d for d in chosen if in_shard(d, parsed)]
     return Scope(tuple(sorted(chosen)), shard)
-
-
-def list_jobs(
-    providers: Mapping[str, Any],
-    districts: Iterable[str],
-    in_flight: int | asyncio.Semaphore,
-    done: Callable[[], None] = log.advance,
-) -> list[tuple[str, Awaitable[Any]]]:
-    """One list job per district and kind of every provider, at most ``in_flight`` at once
-    (or as a shared semaphore allows); ``done`` is called as each job ends (the progress
-    bar's step)."""
-    gate = in_flight if isinstance(in_flight, asyncio.Semaphore) else asyncio.Semaphore(max(1, in_flight))
-
-    async def listed(provider: Any, district: str, kind: str) -> Any:
-        async with gate:
-            objects = await provider.list(district, kind)
-        done()
-        return objects
-
-    wanted = list(districts)
-    return [
-        (district, listed(provider, district, kind))
-        for provider in providers.values()
-        for district in wanted
-        for kind in provider.kinds
-    ]
-
-
-def by_address(answers: Iterable[Any]) -> dict[Address, Any]:
-    return {Address(o.system, o.district, o.kind, o.name, o.site): o for objects in answers for o in objects}
-
-
-async def read_live(
-    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int = READS_IN_FLIGHT
-) -> dict[Address, Any]:
-    """Every live object of the districts, from every provider, listed page by page, with
-    at most ``in_flight`` list requests at once."""
-    jobs = list_jobs(providers, districts, in_flight)
-    log.expect(len(jobs), "Reading the live systems")
-    return by_address(await all_or_none(job for _, job in jobs))
-
-
-async def all_or_none(jobs: Iterable[Awaitable[T]]) -> list[T]:
-    """Every job's result; on the first failure the others are cancelled and awaited
-    before it is raised, so no request is left running (or never awaited) behind it."""
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    try:
-        return await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 def _live_digest(live: Mapping[Address, Any]) -> str:
@@ -314,7 +242,7 @@ def record(
     results: list[Result],
     fingerprint: Fingerprint | None,
     actor: str,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     run: str = "",
     interrupted: Sequence[dict[str, Any]] = (),
 ) -> AuditOutcome:

@@ -105,7 +105,7 @@ def guessing(root: Path, settings: RepoSettings, chosen: Iterable[str], shard: s
     """The districts a plan of ``root`` will probably read (see the module docstring),
     each as soon as it is found: the last-applied state's first, then those the files
     name, file by file."""
-    from .loop import in_shard, parse_shard
+    from .shards import in_shard, parse_shard
 
     wanted = set(chosen)
     parsed = parse_shard(shard) if shard else None
@@ -302,7 +302,7 @@ def _read(root: Path, settings: RepoSettings, url: str, districts: Iterator[str]
     """List each district as the guess yields it, writing the stream ``_child`` describes
     to ``out``; the number of districts guessed and of those read in full."""
     from . import log
-    from .loop import READS_IN_FLIGHT, by_address, list_jobs
+    from .reads import READS_IN_FLIGHT, by_address, list_jobs
     from .providers.connect import open_providers
 
     log.set_sink(None)  # the parent's progress bar is the parent's to draw

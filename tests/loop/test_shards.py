@@ -11,7 +11,7 @@ from pathlib import Path
 from conftest import INTCFG, cli_env
 
 from intcfg.engine import load_repository
-from intcfg.loop import in_shard
+from intcfg.shards import in_shard
 from intcfg.providers.connect import open_providers
 
 DISTRICTS = [f"district-{i:03d}" for i in range(200)]
