@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .repo import RepoSettings, discover
+from .repo import RepoSettings, walk
 
 # A district as a resource's metadata names it, in block or flow style, quoted or not.
 _DISTRICT = re.compile(rb"""\bdistrict:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)""")
@@ -119,7 +119,7 @@ def guessing(root: Path, settings: RepoSettings, chosen: Iterable[str], shard: s
             yield name
 
     yield from fresh(sorted(_applied_districts(root, settings.audit_branch)))
-    for path in discover(root, settings):
+    for path in walk(root, settings):
         try:
             found = _DISTRICT.findall(path.read_bytes())
         except OSError:
@@ -302,8 +302,8 @@ def _read(root: Path, settings: RepoSettings, url: str, districts: Iterator[str]
     """List each district as the guess yields it, writing the stream ``_child`` describes
     to ``out``; the number of districts guessed and of those read in full."""
     from . import log
-    from .reads import READS_IN_FLIGHT, by_address, list_jobs
     from .providers.connect import open_providers
+    from .reads import READS_IN_FLIGHT, by_address, list_jobs
 
     log.set_sink(None)  # the parent's progress bar is the parent's to draw
     before = log.counts()

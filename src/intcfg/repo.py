@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -121,7 +122,12 @@ def matches(relative: str, patterns: tuple[str, ...]) -> bool:
 
 def discover(root: Path, settings: RepoSettings) -> list[Path]:
     """Config files under ``root``: included, not excluded, not hidden, not intcfg.yaml."""
-    found = []
+    return list(walk(root, settings))
+
+
+def walk(root: Path, settings: RepoSettings) -> Iterator[Path]:
+    """``discover``'s files one at a time, in its order (the read-ahead child guesses
+    districts from the first files while the walk goes on)."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         rel_dir = os.path.relpath(dirpath, root)
@@ -132,8 +138,7 @@ def discover(root: Path, settings: RepoSettings) -> list[Path]:
             if rel == defaults.SETTINGS_FILE:
                 continue
             if matches(rel, settings.include) and not matches(rel, settings.exclude):
-                found.append(Path(dirpath) / name)
-    return found
+                yield Path(dirpath) / name
 
 
 def expand(paths: list[Path], settings: RepoSettings, root: Path | None) -> list[Path]:
