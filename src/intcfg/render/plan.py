@@ -35,29 +35,33 @@ def headline(plan: Plan) -> str:
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
+_PLAIN = {True: "true", False: "false", None: "null"}
+
+
 def _value(v: Any) -> str:
-    """``v`` as JSON; a string that needs no escape and an integer without the encoder
-    (most of a plan's values: a tenth of a microsecond instead of two)."""
-    if type(v) is str:
+    """``v`` as JSON; a string that needs no escape, an integer, a boolean and null without
+    the encoder (most of a plan's values: a tenth of a microsecond instead of two)."""
+    kind = type(v)
+    if kind is str:
         if v == "(sensitive)":
             return v
         if v.isprintable() and '"' not in v and "\\" not in v:
             return f'"{v}"'
-    elif type(v) is int:
+    elif kind is int:
         return str(v)
+    elif kind is bool or v is None:
+        return _PLAIN[v]
     return _encode(v)
 
 
 def _field_lines(change: Change, indent: str) -> list[str]:
-    lines = []
-    for f in change.fields:
-        if change.action == "create":
-            lines.append(f"{indent}{f.path}: {_value(f.after)}")
-        elif f.secret:
-            lines.append(f"{indent}{f.path}: (sensitive value changed)")
-        else:
-            lines.append(f"{indent}{f.path}: {_value(f.before)} -> {_value(f.after)}")
-    return lines
+    if change.action == "create":  # a state's first plan: every field of every object
+        return [f"{indent}{f.path}: {_value(f.after)}" for f in change.fields]
+    return [
+        f"{indent}{f.path}: (sensitive value changed)" if f.secret
+        else f"{indent}{f.path}: {_value(f.before)} -> {_value(f.after)}"
+        for f in change.fields
+    ]
 
 
 def _effect_lines(plan: Plan, change: Change, indent: str) -> list[str]:
