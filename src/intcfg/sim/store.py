@@ -9,7 +9,6 @@ own random key, which is enough to check a credential and to show a fingerprint.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import os
 import secrets
@@ -149,9 +148,7 @@ class Store:
 
     def digest(self, value: str) -> str:
         """The keyed fingerprint under which a secret value is kept."""
-        return (
-            "hmac-sha256:" + hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
-        )
+        return "hmac-sha256:" + hmac.digest(self._key, value.encode("utf-8"), "sha256").hex()
 
     def matches(self, value: str, digest: str | None) -> bool:
         return digest is not None and hmac.compare_digest(self.digest(value), digest)
