@@ -19,13 +19,20 @@ from .contract import ID_PREFIX, SITE_KINDS, SYSTEM_OF_KIND, ApiError, check_spe
 from .store import Store, dumps, loads, now
 
 PUT_FIELDS = frozenset({"spec", "managedBy"})
-SELECT = "SELECT data FROM objects WHERE system=? AND district=? AND kind=? AND name=? AND site=?"
+KEY = "system=? AND district=? AND kind=? AND name=? AND site=?"
+SELECT = f"SELECT data FROM objects WHERE {KEY}"
+EXISTS = f"SELECT 1 FROM objects WHERE {KEY}"
 
 
 def get(
     store: Store, district: str, kind: str, name: str, site: str | None = None
 ) -> dict[str, Any] | None:
     return store.doc(SELECT, (SYSTEM_OF_KIND[kind], district, kind, name, site or ""))
+
+
+def exists(store: Store, district: str, kind: str, name: str) -> bool:
+    """Whether the object exists (without reading it: a reference check needs no more)."""
+    return bool(store.query(EXISTS, (SYSTEM_OF_KIND[kind], district, kind, name, "")))
 
 
 def require(
@@ -231,7 +238,7 @@ def delete(
         if kind == "SyncConnection":
             _check_unused(store, district, name)
         db.execute(
-            "DELETE FROM objects WHERE system=? AND district=? AND kind=? AND name=? AND site=?",
+            f"DELETE FROM objects WHERE {KEY}",
             (SYSTEM_OF_KIND[kind], district, kind, name, site or ""),
         )
         if kind in SITE_KINDS:
@@ -256,7 +263,7 @@ def check_references(
             )
     elif kind in ("FieldMapping", "Schedule"):
         connection = spec["connection"]
-        if get(store, district, "SyncConnection", connection) is None:
+        if not exists(store, district, "SyncConnection", connection):
             raise ApiError(
                 422,
                 "unknown_connection",

@@ -9,16 +9,15 @@ own random key, which is enough to check a credential and to show a fingerprint.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -43,6 +42,7 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE TABLE IF NOT EXISTS integration_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, district TEXT NOT NULL, data TEXT NOT NULL);
 """
+T = TypeVar("T")
 TABLES = ("districts", "schools", "students", "credentials", "tokens", "objects", "integration_log")
 
 
@@ -62,6 +62,7 @@ class Store:
         )
         self._lock = threading.RLock()
         self._depth = 0  # transactions open in the thread that holds the lock
+        self._facts: dict[Hashable, Any] = {}  # what fact() read in the open transaction
         with self._lock:
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
@@ -114,6 +115,24 @@ class Store:
                 self._db.execute(end)
             finally:
                 self._depth -= 1
+                if self._depth == 0:
+                    self._facts.clear()
+
+    def fact(self, key: Hashable, read: Callable[[], T]) -> T:
+        """``read()``, read once per outermost transaction and remembered until it ends.
+
+        Only for what no transaction writes and then reads back: whether a district exists
+        and which schools it has (only seeding and reset write those, and neither reads
+        them). A batch of a hundred operations in one district then asks SQLite once
+        instead of a hundred times; while the transaction is open, its lock and BEGIN
+        IMMEDIATE keep every other writer out. Outside a transaction it just reads.
+        """
+        with self._lock:
+            if self._depth == 0:
+                return read()
+            if key not in self._facts:
+                self._facts[key] = read()
+            return self._facts[key]  # type: ignore[no-any-return]
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -129,9 +148,7 @@ class Store:
 
     def digest(self, value: str) -> str:
         """The keyed fingerprint under which a secret value is kept."""
-        return (
-            "hmac-sha256:" + hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
-        )
+        return "hmac-sha256:" + hmac.digest(self._key, value.encode("utf-8"), "sha256").hex()
 
     def matches(self, value: str, digest: str | None) -> bool:
         return digest is not None and hmac.compare_digest(self.digest(value), digest)

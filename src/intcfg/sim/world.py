@@ -33,9 +33,14 @@ def district(store: Store, district_id: str) -> dict[str, Any]:
 
 
 def require_district(store: Store, district_id: str) -> None:
-    """ApiError 404 unless the district exists (without reading its record)."""
-    if not store.query("SELECT 1 FROM districts WHERE id=?", (district_id,)):
+    """ApiError 404 unless the district exists (without reading its record; once per
+    transaction: every operation of a batch asks)."""
+    if not store.fact(("district", district_id), lambda: _district_exists(store, district_id)):
         raise _unknown(district_id)
+
+
+def _district_exists(store: Store, district_id: str) -> bool:
+    return bool(store.query("SELECT 1 FROM districts WHERE id=?", (district_id,)))
 
 
 def _unknown(district_id: str) -> ApiError:
@@ -51,10 +56,14 @@ def schools(store: Store, district_id: str) -> list[dict[str, Any]]:
     return store.docs("SELECT data FROM schools WHERE district=? ORDER BY id", (district_id,))
 
 
-def school_ids(store: Store, district_id: str) -> set[str]:
-    return {
-        row[0] for row in store.query("SELECT id FROM schools WHERE district=?", (district_id,))
-    }
+def school_ids(store: Store, district_id: str) -> frozenset[str]:
+    """The ids of the district's schools (read once per transaction, like require_district)."""
+    return store.fact(("schools", district_id), lambda: _school_ids(store, district_id))
+
+
+def _school_ids(store: Store, district_id: str) -> frozenset[str]:
+    rows = store.query("SELECT id FROM schools WHERE district=?", (district_id,))
+    return frozenset(row[0] for row in rows)
 
 
 def student(store: Store, district_id: str, student_id: str) -> dict[str, Any]:
