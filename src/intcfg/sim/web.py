@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hmac
 import json
 import re
@@ -16,6 +15,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .. import jsonin
 from .contract import DEFAULT_LIMIT, MAX_LIMIT, ApiError
 
 MAX_BODY = 1_048_576
@@ -82,26 +82,16 @@ async def json_body(request: Request, required: bool = True) -> Any:
 def parse_json(raw: bytes) -> Any:
     """A request body as JSON; ApiError 400 for anything else, for NaN or Infinity, and
     for an integer beyond the 64-bit range (which no JSON parser elsewhere can read)."""
-    if _LONG_DIGITS not in raw.translate(_DIGITS):
-        # orjson reads such a body exactly as the standard library below would, a few times
-        # faster (a batch of a hundred upserts is about 100 KB); anything it refuses (NaN,
-        # another encoding, a lone surrogate, ...) gets the standard library's answer.
-        with contextlib.suppress(orjson.JSONDecodeError):
-            return orjson.loads(raw)
     try:
-        return json.loads(raw, parse_constant=_not_json, parse_int=_int64)
+        # orjson where it reads the body as the standard library would (a batch of a
+        # hundred upserts is about 100 KB): jsonin.py.
+        return jsonin.loads(raw, lambda text: json.loads(text, parse_constant=_not_json, parse_int=_int64))
     except _OutOfRange:
         raise ApiError(
             400, "invalid_json", "a number in the body is an integer beyond the 64-bit range"
         ) from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
-
-
-# orjson reads integers up to 2**64 - 1 and larger ones as floats: a body with a run of 19
-# digits (every integer from 2**63 on has one) goes to the standard library, which refuses them.
-_DIGITS = bytes(48 if c in b"0123456789" else 32 for c in range(256))  # digit: "0"
-_LONG_DIGITS = b"0" * 19
 
 
 class _OutOfRange(ValueError):
