@@ -101,10 +101,13 @@ def _stop(pid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def guessing(root: Path, settings: RepoSettings, chosen: Iterable[str], shard: str | None) -> Iterator[str]:
+def guessing(
+    root: Path, settings: RepoSettings, chosen: Iterable[str], shard: str | None
+) -> Iterator[str | None]:
     """The districts a plan of ``root`` will probably read (see the module docstring),
     each as soon as it is found: the last-applied state's first, then those the files
-    name, file by file."""
+    name, file by file; None after a file that named none not yet found (the reader's
+    reads go on between files even when the state named every district already)."""
     from .shards import in_shard, parse_shard
 
     wanted = set(chosen)
@@ -124,7 +127,8 @@ def guessing(root: Path, settings: RepoSettings, chosen: Iterable[str], shard: s
             found = _DISTRICT.findall(path.read_bytes())
         except OSError:
             continue  # validate reports it
-        yield from fresh(name.decode("ascii") for name in found)
+        new = list(fresh(name.decode("ascii") for name in found))
+        yield from new or [None]
 
 
 def _applied_districts(root: Path, branch: str) -> set[str]:
@@ -193,7 +197,7 @@ def _detach(parent: int, keep: int) -> None:
         os._exit(1)
 
 
-def _child(fh: Any, root: Path, settings: RepoSettings, url: str, districts: Iterator[str]) -> None:
+def _child(fh: Any, root: Path, settings: RepoSettings, url: str, districts: Iterator[str | None]) -> None:
     """Read the ``districts`` as they come and write the stream ``_follow`` reads:
 
     - ``.`` for each request that ended;
@@ -298,7 +302,9 @@ class _Settings(NamedTuple):
     settings: RepoSettings
 
 
-def _read(root: Path, settings: RepoSettings, url: str, districts: Iterator[str], out: Any) -> tuple[int, int]:
+def _read(
+    root: Path, settings: RepoSettings, url: str, districts: Iterator[str | None], out: Any
+) -> tuple[int, int]:
     """List each district as the guess yields it, writing the stream ``_child`` describes
     to ``out``; the number of districts guessed and of those read in full."""
     from . import log
@@ -324,10 +330,11 @@ def _read(root: Path, settings: RepoSettings, url: str, districts: Iterator[str]
             async with open_providers(_Settings(root, settings), url) as providers:
                 gate = asyncio.Semaphore(READS_IN_FLIGHT)
                 requests, wholes = 0, []
-                for district in districts:  # each step reads a few files: the reads go on between
-                    jobs = [job for _, job in list_jobs(providers, [district], gate, lambda: pipe.write(b"."))]
-                    requests += len(jobs)
-                    wholes.append(asyncio.ensure_future(whole(district, jobs, pipe)))
+                for district in districts:  # each step reads a file at most: the reads go on between
+                    if district is not None:
+                        jobs = [job for _, job in list_jobs(providers, [district], gate, lambda: pipe.write(b"."))]
+                        requests += len(jobs)
+                        wholes.append(asyncio.ensure_future(whole(district, jobs, pipe)))
                     await asyncio.sleep(0)
                 pipe.write(b"T%d\n" % requests)
                 read = sum(await asyncio.gather(*wholes))

@@ -186,3 +186,15 @@ def test_the_childs_progress_districts_and_counters_are_read_apart() -> None:
     assert arrived == [("a", {"k": "x=.\nT9\nD"})] and len(ticks) == 4
     assert follow(b"garbage" + a) == {} and arrived == []
     assert follow(b"T7\n" + b"=" + b"cut") == {}
+
+
+def test_the_guess_names_each_district_once_and_steps_at_every_file(tmp_path: Path) -> None:
+    from intcfg.prefetch import guessing
+    from intcfg.repo import RepoSettings
+
+    files = {"a1.yaml": "district: a\n", "a2.yaml": "metadata: {district: 'a'}\n", "b.yaml": "district: b\n# district: c\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    # No audit branch here (not even a repository): the files are the whole guess.
+    assert list(guessing(tmp_path, RepoSettings.from_data(None), (), None)) == ["a", None, "b", "c"]
+    assert list(guessing(tmp_path, RepoSettings.from_data(None), ("b",), None)) == [None, None, "b"]
