@@ -288,3 +288,21 @@ def test_an_unknown_host_is_not_retried() -> None:
     ):
         run(get(c))
     assert Unresolvable.calls == 1
+
+
+@pytest.mark.parametrize("keeps", [True, False])
+def test_only_a_client_built_with_cookies_sends_back_what_a_response_set(mocked: respx.MockRouter, keeps: bool) -> None:
+    # Vendors' token endpoints set session cookies the next requests must carry; the admin
+    # APIs authenticate every request with the bearer token and keep none.
+    route = mocked.get(f"{BASE}/x").mock(
+        return_value=httpx.Response(200, json={}, headers={"Set-Cookie": "ARRAffinity=abc; Path=/"})
+    )
+
+    async def twice() -> None:
+        async with client(cookies=keeps) as c:
+            for _ in range(2):
+                await http.send(c, "GET", "/x", system="sis")
+
+    run(twice())
+    sent = [call.request.headers.get("cookie") for call in route.calls]
+    assert sent == [None, "ARRAffinity=abc" if keeps else None]

@@ -80,7 +80,9 @@ async def open_providers(
         )
     token = admin_token(repository, required=True)
     clients = {
-        system: http.build_client(url.rstrip("/") + "/", token=token, transport=_network(url), **client_options)
+        system: http.build_client(
+            url.rstrip("/") + "/", token=token, transport=_network(url), cookies=False, **client_options
+        )
         for system in PROVIDERS
     }
     try:
@@ -108,7 +110,7 @@ async def _simulated(
     app = create_app(sim_db(url, repository.root), admin_token=token.reveal())
     transport = httpx.ASGITransport(app, raise_app_exceptions=False)
     clients = {
-        system: http.build_client(SIM_BASE, token=token, transport=transport, **client_options)
+        system: http.build_client(SIM_BASE, token=token, transport=transport, cookies=False, **client_options)
         for system in PROVIDERS
     }
     try:
