@@ -38,7 +38,15 @@ from typing import Any, NamedTuple
 from .repo import RepoSettings, walk
 
 # A district as a resource's metadata names it, in block or flow style, quoted or not.
-_DISTRICT = re.compile(rb"""\bdistrict:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)""")
+_DISTRICT = re.compile(rb"""district:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)""")
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _named(text: bytes) -> list[bytes]:
+    """The districts ``text`` names: ``district:`` at the start of a word. (A leading
+    ``\\b`` in the pattern would cost the search its literal prefix: 3x slower over the
+    files of a state.)"""
+    return [m[1] for m in _DISTRICT.finditer(text) if m.start() == 0 or text[m.start() - 1] not in _WORD]
 
 
 class Prefetched(NamedTuple):
@@ -124,7 +132,7 @@ def guessing(
     yield from fresh(sorted(_applied_districts(root, settings.audit_branch)))
     for path in walk(root, settings):
         try:
-            found = _DISTRICT.findall(path.read_bytes())
+            found = _named(path.read_bytes())
         except OSError:
             continue  # validate reports it
         new = list(fresh(name.decode("ascii") for name in found))

@@ -192,9 +192,14 @@ def test_the_guess_names_each_district_once_and_steps_at_every_file(tmp_path: Pa
     from intcfg.prefetch import guessing
     from intcfg.repo import RepoSettings
 
-    files = {"a1.yaml": "district: a\n", "a2.yaml": "metadata: {district: 'a'}\n", "b.yaml": "district: b\n# district: c\n"}
+    files = {
+        "a1.yaml": "district: a\n",
+        "a2.yaml": "metadata: {district: 'a'}\n",
+        "b.yaml": "district: b\n# district: c\n",
+        "n.yaml": "subdistrict: x\n_district: y\ndistrict:\n",  # not "district:" at a word's start
+    }
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     # No audit branch here (not even a repository): the files are the whole guess.
-    assert list(guessing(tmp_path, RepoSettings.from_data(None), (), None)) == ["a", None, "b", "c"]
-    assert list(guessing(tmp_path, RepoSettings.from_data(None), ("b",), None)) == [None, None, "b"]
+    assert list(guessing(tmp_path, RepoSettings.from_data(None), (), None)) == ["a", None, "b", "c", None]
+    assert list(guessing(tmp_path, RepoSettings.from_data(None), ("b",), None)) == [None, None, "b", None]
