@@ -303,6 +303,45 @@ class _Closed(asyncio.Protocol):
             self.closed.set_result(None)
 
 
+class _Outbox:
+    """The stream to the parent, written in bunches: every ``EVERY`` seconds (and at the
+    end) what came meanwhile goes in one write. A write per request ended would wake the
+    parent thousands of times; the progress bar needs a few updates a second."""
+
+    EVERY = 0.025
+
+    def __init__(self, pipe: asyncio.WriteTransport) -> None:
+        self.pipe = pipe
+        self.parts: list[bytes] = []
+        self.dots = 0
+        self.timer: asyncio.TimerHandle | None = None
+
+    def ended(self) -> None:
+        """A request ended (a ``.`` in the stream)."""
+        self.dots += 1
+        self._soon()
+
+    def add(self, part: bytes) -> None:
+        self.parts.append(part)
+        self._soon()
+
+    def _soon(self) -> None:
+        if self.timer is None:
+            self.timer = asyncio.get_running_loop().call_later(self.EVERY, self.flush)
+
+    def flush(self) -> None:
+        self.timer = None
+        if self.dots or self.parts:
+            self.pipe.write(b"." * self.dots + b"".join(self.parts))
+            self.dots, self.parts = 0, []
+
+    def close(self) -> None:
+        """Write what is left (its order kept: the counters' ``=`` comes last)."""
+        if self.timer is not None:
+            self.timer.cancel()
+        self.flush()
+
+
 class _Settings(NamedTuple):
     """What open_providers needs of a repository before it is loaded."""
 
@@ -322,34 +361,36 @@ def _read(
     log.set_sink(None)  # the parent's progress bar is the parent's to draw
     before = log.counts()
 
-    async def whole(district: str, jobs: list[Awaitable[Any]], pipe: asyncio.WriteTransport) -> bool:
+    async def whole(district: str, jobs: list[Awaitable[Any]], out: _Outbox) -> bool:
         answers = await asyncio.gather(*jobs, return_exceptions=True)
         if any(isinstance(answer, BaseException) for answer in answers):
             return False  # left to the plan, which reports the failure
         frame = pickle.dumps((district, by_address(answers)), pickle.HIGHEST_PROTOCOL)
-        pipe.write(b"D" + len(frame).to_bytes(_LENGTH, "big") + frame)
+        out.add(b"D" + len(frame).to_bytes(_LENGTH, "big") + frame)
         return True
 
     async def main() -> tuple[int, int]:
         loop = asyncio.get_running_loop()
         closed: asyncio.Future[None] = loop.create_future()
         pipe, _ = await loop.connect_write_pipe(lambda: _Closed(closed), out)
+        outbox = _Outbox(pipe)
         try:
             async with open_providers(_Settings(root, settings), url) as providers:
                 gate = asyncio.Semaphore(READS_IN_FLIGHT)
                 requests, wholes = 0, []
                 for district in districts:  # each step reads a file at most: the reads go on between
                     if district is not None:
-                        jobs = [job for _, job in list_jobs(providers, [district], gate, lambda: pipe.write(b"."))]
+                        jobs = [job for _, job in list_jobs(providers, [district], gate, outbox.ended)]
                         requests += len(jobs)
-                        wholes.append(asyncio.ensure_future(whole(district, jobs, pipe)))
+                        wholes.append(asyncio.ensure_future(whole(district, jobs, outbox)))
                     await asyncio.sleep(0)
-                pipe.write(b"T%d\n" % requests)
+                outbox.add(b"T%d\n" % requests)
                 read = sum(await asyncio.gather(*wholes))
             moved = {k: v - before.get(k, 0) for k, v in log.counts().items() if v != before.get(k, 0)}
-            pipe.write(b"=" + pickle.dumps(moved, pickle.HIGHEST_PROTOCOL))
+            outbox.add(b"=" + pickle.dumps(moved, pickle.HIGHEST_PROTOCOL))
             return len(wholes), read
         finally:
+            outbox.close()
             pipe.close()
             await closed
 
