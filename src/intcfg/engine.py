@@ -52,15 +52,21 @@ _RESOURCE_KINDS = {
 
 
 @phased("load", "loaded the repository", lambda r: {"documents": len(r.documents), "files": r.report.files})
-def load_repository(start: Path | None = None, tolerate: frozenset[str] = frozenset()) -> Repository:
+def load_repository(
+    start: Path | None = None, tolerate: frozenset[str] = frozenset(), processes: int | None = None
+) -> Repository:
     """The valid repository containing ``start``; raises InvalidConfig when it does not validate.
 
     Errors of the rules in ``tolerate`` do not count (``intcfg expiries`` must list
-    expired credentials, which validate reports as errors).
+    expired credentials, which validate reports as errors). ``processes``: how many
+    check the files (default: validate's choice).
     """
     start = (start or Path.cwd()).resolve()
     root = _root(start)
-    report, loaded = load(None, cwd=root) if start == root else load([root])
+    if start == root:
+        report, loaded = load(None, cwd=root, processes=processes)
+    else:
+        report, loaded = load([root], processes=processes)
     if any(f.is_error and f.rule not in tolerate for f in report.findings):
         raise InvalidConfig(report)
     settings_doc = load_file(str(root / defaults.SETTINGS_FILE))
@@ -166,6 +172,13 @@ def _reading_ahead(
             ahead.abandon()
 
 
+def _loading_beside(ahead: Any) -> int | None:
+    """The processes that check the files while ``ahead`` reads: one. The load has
+    seconds to spare before the reads end; a second process checking files would take
+    CPU from the child and delay every answer it waits for."""
+    return 1 if ahead is not None else None
+
+
 def _valid_settings(root: Path) -> RepoSettings | None:
     """intcfg.yaml's settings when they pass their schema (nothing is read ahead with
     settings that validate would refuse: the live URL or token may be the mistake)."""
@@ -217,7 +230,7 @@ def plan_repository(
     start: Path | None, districts: tuple[str, ...], shard: str | None, live: str | None, resolve_secrets: bool = True
 ) -> Any:
     with _reading_ahead(start, districts, shard, live) as ahead:
-        repository = load_repository(start)
+        repository = load_repository(start, processes=_loading_beside(ahead))
         ctx = _run(_plan(repository, districts, shard, live, resolve_secrets, ahead))
     if not resolve_secrets:
         return ctx
@@ -325,7 +338,7 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         # Loaded under the lock, so the reads can start at once (and the live systems
         # cannot change under another apply between them and this one's writes).
         with _reading_ahead(start, districts, shard, request.live) as ahead:
-            repository = load_repository(start)
+            repository = load_repository(start, processes=_loading_beside(ahead))
             ctx = _run(_plan(repository, districts, shard, request.live, True, ahead))
         if saved is not None:
             loop.check_current(saved, ctx.plan)
