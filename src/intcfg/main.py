@@ -8,12 +8,18 @@ import os
 import sys
 from typing import Any, NoReturn
 
+# True in the console script's process: the command's own, whose priority a plan may lower
+# while its read-ahead child reads (prefetch.py). A library caller's process is left alone.
+console = False
+
 
 def run() -> NoReturn:
     """The console script: ``main``, then an exit that leaves the heap to the operating
     system. A plan holds hundreds of MB of small objects until it ends; the interpreter
     would free each of them on the way out (a fifth of a second at state scale) after the
     answer is already written."""
+    global console
+    console = True
     code = main()
     atexit._run_exitfuncs()  # what a normal exit runs: temporary files' clean-up, ...
     for stream in (sys.stdout, sys.stderr):

@@ -13,7 +13,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from livekit import INTCFG, LiveRepo, Sim, applied_repo, intcfg, shared_sim_fixture, sim_fixture  # noqa: F401 - fixtures
+from livekit import (  # noqa: F401 - fixtures
+    INTCFG,
+    LiveRepo,
+    Sim,
+    applied_repo,
+    intcfg,
+    intcfg_in_process,
+    shared_sim_fixture,
+    sim_fixture,
+)
 
 from intcfg import loop
 from intcfg.desired import Address
@@ -123,6 +132,37 @@ def test_a_killed_apply_leaves_no_reader_holding_its_lock(sim: Sim, tmp_path: Pa
     sim.call("POST", "/_sim/faults", json={"latencyMs": 0})
     again = intcfg(repo, "apply", "--auto-approve", "--lock-timeout", "0")
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def _nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[16])
+
+
+def test_the_command_steps_back_while_its_child_reads_and_a_library_caller_does_not(sim: Sim, tmp_path: Path) -> None:
+    import os
+
+    repo = _applied(sim, tmp_path)
+    sim.call("POST", "/_sim/faults", json={"latencyMs": 500})  # the reads take a few seconds
+    mine = os.nice(0)
+    proc = subprocess.Popen([INTCFG, "plan"], cwd=repo.root, env=repo.env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        children: list[str] = []
+        deadline = time.monotonic() + 60
+        while not children and time.monotonic() < deadline:
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text(encoding="utf-8").split()
+            time.sleep(0.02)
+        assert children, "no read-ahead child"
+        deadline = time.monotonic() + 30
+        while _nice(proc.pid) == mine and time.monotonic() < deadline:  # it steps back after the fork
+            time.sleep(0.02)
+        assert (_nice(proc.pid), _nice(int(children[0]))) == (min(mine + 10, 19), mine)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+        sim.call("POST", "/_sim/faults", json={"latencyMs": 0})
+    assert intcfg_in_process(repo, "plan").returncode == 0
+    assert os.nice(0) == mine  # pytest's own process was not reprioritised
 
 
 class _Provider:
