@@ -14,20 +14,22 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import json
 import logging
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import git
 
+from . import gitpack
 from .desired import Address
 from .diff import Applied
 from .errors import AuditError
@@ -199,15 +201,15 @@ def _build(repo: git.Repo, expected: str | None, commit: Commit, by_file: dict[s
     with tempfile.TemporaryDirectory(prefix="intcfg-audit-") as tmp, _quarantine(repo) as objects:
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index"), **objects}
         g = repo.git
+        stored: dict[str, str] = {}
         if expected:
             g.read_tree(expected, env=env)
-            for path in _state_files(repo, expected):
+            stored = _state_files(repo, expected)
+            for path in stored:
                 if path not in by_file:
                     g.update_index("--force-remove", path, env=env)
-        # Each file goes to git as it is rendered (a state's thousands are not all held at
-        # once); one git process stores them all.
         files = [*by_file, f"records/{commit.record_name}"]
-        shas = _blobs(repo, _contents(by_file, commit.record), len(files), Path(tmp), env)
+        shas = _blobs(by_file, commit.record, set(stored.values()), Path(objects["GIT_OBJECT_DIRECTORY"]) / "pack")
         entries = "".join(f"100644 {sha}\t{path}\0" for path, sha in zip(files, shas, strict=True))
         _with_input(repo, ["update-index", "-z", "--index-info"], entries, Path(tmp), env)
         tree = g.write_tree(env=env)
@@ -246,96 +248,46 @@ def _reason(e: OSError | git.GitCommandError) -> str:
     if isinstance(e, OSError):
         return e.strerror or type(e).__name__
     stderr = re.sub(r"^\s*stderr: '(.*)'\s*$", r"\1", str(e.stderr or ""), flags=re.S)
-    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not _CRASH_REPORT.match(line)]
-    if not lines:
-        return f"git exited with status {e.status}"
-    # fast-import names its temporary pack: "sha1 file '<path>' write error: <the OS's words>"
-    written = _WRITE_ERROR.search(lines[-1])
-    return one_line(written.group(1) if written else lines[-1])
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return one_line(lines[-1]) if lines else f"git exited with status {e.status}"
 
 
-_CRASH_REPORT = re.compile(r"^fast-import: dumping crash report")
-_WRITE_ERROR = re.compile(r"write error: (.+)$")
+def _state_files(repo: git.Repo, commit: str) -> dict[str, str]:
+    """The files under ``state/`` of ``commit``: each one's blob id by its path (one git
+    process, not a walk of the trees in Python)."""
+    listing = repo.git.ls_tree("-r", "-z", "--full-tree", commit, "--", "state")
+    rows = (line.split("\t", 1) for line in listing.split("\0") if line)
+    return {path: meta.split()[2] for meta, path in rows if meta.split()[1] == "blob"}
 
 
-def _state_files(repo: git.Repo, commit: str) -> list[str]:
-    tree = repo.commit(commit).tree
-    if "state" not in tree:
-        return []
-    return [b.path for b in tree["state"].traverse() if b.type == "blob"]
+def _blobs(by_file: dict[str, dict[Address, Applied]], record: dict[str, Any], stored: set[str], folder: Path) -> list[str]:
+    """Store the state files, then the record (each ends with a newline) in one pack in
+    ``folder``; their blob ids, in that order.
 
-
-def _contents(
-    by_file: dict[str, dict[Address, Applied]], record: dict[str, Any]
-) -> Iterator[Iterable[bytes]]:
-    """The state files' contents, then the record's in pieces, each rendered when asked for
-    (the record of a 10,000-object apply is 40 MB of text)."""
-    for objects in by_file.values():
-        yield (render_state(objects),)
-    yield pretty_chunks(record, sort_keys=True)
-
-
-# Ends each blob in git fast-import's stream; never a line of indented JSON (each of those
-# is a bracket or starts with a space), so never inside a file the audit writes.
-_END = b"INTCFG-END-OF-FILE"
-
-
-def _blobs(repo: git.Repo, contents: Iterable[Iterable[bytes]], count: int, tmp: Path, env: dict[str, str]) -> list[str]:
-    """Write each of the ``count`` contents (its pieces, then a newline) as a blob; their
-    shas, in order.
-
-    One ``git fast-import`` takes them all as a stream: no file per blob on the way (a
-    10,000-object state is 2,000 files and a 40 MB record), one pack (or loose objects
-    when there are few) with light compression and no deltas; a later ``git gc`` repacks
-    as usual. A content in one piece goes with its length; one in pieces (the record)
-    ends with a line git looks for, which costs it a scan of the lines.
+    The state files are rendered and packed on a thread of their own while this one packs
+    the record: hashing and deflating release Python's lock, so the two share the cores.
+    A state file the last commit holds as it is (``stored``: those ids) is not packed again.
     """
-    marks = tmp / "marks"
-    command = [
-        repo.git.GIT_PYTHON_GIT_EXECUTABLE or "git",
-        "-c", "pack.compression=1",
-        "fast-import", "--quiet", "--done", "--depth=0", f"--export-marks={marks}",
-    ]  # fmt: skip
-    with open(tmp / "fast-import.err", "w+b") as err:
-        # restore_signals=False: under a file-size limit git then reports "File too large"
-        # (SIGXFSZ stays ignored, as Python left it) instead of being killed without a word.
-        proc = subprocess.Popen(
-            command,
-            cwd=repo.git_dir,
-            env={**os.environ, **env},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            restore_signals=False,
-        )
-        assert proc.stdin is not None
-        written = 0
-        try:
-            with proc.stdin as stream:
-                for written, pieces in enumerate(contents, 1):
-                    if isinstance(pieces, tuple) and len(pieces) == 1:  # whole: its length is known
-                        stream.write(b"blob\nmark :%d\ndata %d\n" % (written, len(pieces[0]) + 1))
-                        stream.write(pieces[0])
-                        stream.write(b"\n\n")
-                        continue
-                    stream.write(b"blob\nmark :%d\ndata <<%s\n" % (written, _END))
-                    stream.writelines(pieces)
-                    stream.write(b"\n%s\n" % _END)
-                stream.write(b"done\n")
-        except BrokenPipeError:
-            pass  # git stopped reading: its status and words below say why
-        finally:
-            code = proc.wait()
-        if code != 0:
-            for folder in {repo.git_dir, repo.common_dir}:  # the report git leaves when it dies
-                Path(folder, f"fast_import_crash_{proc.pid}").unlink(missing_ok=True)
-            err.seek(0)
-            raise git.GitCommandError(command, code, err.read())
-    shas = dict(line.split() for line in marks.read_text(encoding="ascii").splitlines())
-    found = [shas.get(f":{i}") for i in range(1, count + 1)]
-    if written != count or None in found:
-        raise AuditError(f"git fast-import wrote {len(shas)} objects for {count} files")
-    return [sha for sha in found if sha is not None]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        states = pool.submit(_state_blobs, by_file, stored)
+        last = gitpack.streamed(itertools.chain(pretty_chunks(record, sort_keys=True), (b"\n",)))
+        ids, entries = states.result()
+    new = {e.oid: e for e in [*entries, last]}  # one entry an object, however many files hold it
+    gitpack.write(folder, list(new.values()))
+    return [*ids, last.oid.hex()]
+
+
+def _state_blobs(by_file: dict[str, dict[Address, Applied]], stored: set[str]) -> tuple[list[str], list[gitpack.Entry]]:
+    """Each state file's blob id, and the pack entries of those not ``stored`` yet."""
+    ids: list[str] = []
+    entries: list[gitpack.Entry] = []
+    for objects in by_file.values():
+        content = render_state(objects) + b"\n"
+        oid = gitpack.blob_id(content)
+        ids.append(oid.hex())
+        if ids[-1] not in stored:
+            entries.append(gitpack.whole(content, oid))
+    return ids, entries
 
 
 def _with_input(repo: git.Repo, args: list[str], text: str, tmp: Path, env: dict[str, str] | None = None) -> str:

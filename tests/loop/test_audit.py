@@ -186,3 +186,31 @@ def test_an_expired_lease_is_taken_over(tmp_path: Path) -> None:
     a, b = _clones(tmp_path)
     audit.acquire_lease(a, "crashed-job", ttl=-1, timeout=5)
     assert audit.acquire_lease(b, "job-b", ttl=300, timeout=5).holder == "job-b"
+
+
+def test_the_commits_are_those_git_fast_import_wrote_for_the_same_input(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commit ids pinned from the implementation that stored the blobs through git
+    fast-import: the pack intcfg now writes itself must hold the very same objects, down
+    to a record in several pieces (more results than a group), non-ASCII text, a state
+    file left unchanged (not packed again) and one removed."""
+    for variable in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(variable, "1795408328 +0000")
+    state = {
+        ETS: Applied("1", 1, {"username": "u", "note": "Café ☕ 𝄞"}),
+        SITE: Applied("2", 3, {}),
+        VENDOR: Applied("3", 1, {"port": 2**70}),
+    }
+    record = {
+        "format": "intcfg-audit",
+        "results": [{"address": f"sis/d{i}/ETranscriptVendor/v", "outcome": "ok", "revision": i} for i in range(450)],
+        "plan": {"changes": [{"fields": [{"path": "name", "after": "é" * i}]} for i in range(250)]},
+    }
+    first = audit.write(repo, BRANCH, None, a_commit(state)._replace(record=record))
+    del state[VENDOR]
+    state[SITE] = Applied("2", 4, {})
+    later = a_commit(state)._replace(record={"results": []}, record_name="20261122T101600Z-0123456789ab.json")
+    second = audit.write(repo, BRANCH, first, later)
+    assert (first, second) == ("c817da5fd6d336999d4cf30df62753b0a60f7e17", "4f488055d1419b7abb28b386a0b80688e728fd57")
+    git(repo, "fsck", "--strict", "--no-dangling")
