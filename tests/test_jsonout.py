@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intcfg.jsonout import canonical, pretty, pretty_chunks
+from intcfg.jsonout import canonical, canonical_chunks, pretty, pretty_chunks
 
 SCALARS = (
     st.none()
@@ -39,6 +39,18 @@ def test_pretty_is_json_dumps_with_indent_two(value: Any, sort_keys: bool) -> No
 def test_canonical_is_the_compact_sorted_utf8_text(value: Any) -> None:
     expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     assert canonical(value) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(values(SCALARS.filter(lambda v: not isinstance(v, str)) | st.text(st.characters(exclude_categories=("Cs",)))), st.integers(0, 3))
+def test_canonical_in_chunks_is_canonical(value: Any, depth: int) -> None:
+    assert b"".join(canonical_chunks(value, depth)) == canonical(value)
+
+
+def test_canonical_chunks_of_lists_longer_than_a_group() -> None:
+    body = {"changes": [{"n": i, "big": 2**70 if i == 250 else i, "é": "☕"} for i in range(450)], "format": "x", "1": {}}
+    for depth in range(4):
+        assert b"".join(canonical_chunks(body, depth)) == canonical(body)
 
 
 def test_a_plan_sized_record_is_unchanged() -> None:

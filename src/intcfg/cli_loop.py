@@ -86,9 +86,10 @@ def plan(
       intcfg plan --district riverside-usd --format markdown
       intcfg plan --out plan.json && intcfg apply plan.json
     """
-    from .engine import plan_repository
+    from .engine import plan_repository, preparing
 
-    ctx = plan_repository(repo, districts, shard, live, resolve_secrets=not no_secrets)
+    ahead = preparing(text=fmt == "text", json=fmt == "json" or out is not None)
+    ctx = plan_repository(repo, districts, shard, live, resolve_secrets=not no_secrets, prepare=ahead)
     if out is not None:
         out.write_text(ctx.plan.to_json(), encoding="utf-8")
     if fmt != "json" or out is None:

@@ -172,6 +172,25 @@ def _reading_ahead(
             ahead.abandon()
 
 
+def preparing(text: bool = False, json: bool = False) -> Any:
+    """What makes a plan's output ahead, district by district while the read-ahead child
+    reads the others (the command's process waits then, and steps back for the child:
+    prefetch.py): the text's lines, the JSON objects (a saved plan, a journal, a record).
+    None when neither is wanted."""
+    from . import plan
+    from .render import plan as rendered
+
+    makers = ([rendered.prepare] if text else []) + ([plan.prepare] if json else [])
+    if not makers:
+        return None
+
+    def prepare(changes: list[Any]) -> None:
+        for make in makers:
+            make(changes)
+
+    return prepare
+
+
 def _loading_beside(ahead: Any) -> int | None:
     """The processes that check the files while ``ahead`` reads: one. The load has
     seconds to spare before the reads end; a second process checking files would take
@@ -197,6 +216,7 @@ async def _plan(
     live: str | None,
     resolve: bool,
     ahead: Any = None,
+    prepare: Any = None,
 ) -> Any:
     from . import audit, loop
     from .providers.connect import open_providers
@@ -207,7 +227,7 @@ async def _plan(
     fingerprint = _fingerprint(repository, resolve)
     async with open_providers(repository, live) as providers:
         return await loop.make_plan(
-            state, providers, head, chosen, fingerprint, _source_commit(repository.root), ahead
+            state, providers, head, chosen, fingerprint, _source_commit(repository.root), ahead, prepare
         )
 
 
@@ -227,11 +247,18 @@ def _run(job: Any) -> Any:
 
 
 def plan_repository(
-    start: Path | None, districts: tuple[str, ...], shard: str | None, live: str | None, resolve_secrets: bool = True
+    start: Path | None,
+    districts: tuple[str, ...],
+    shard: str | None,
+    live: str | None,
+    resolve_secrets: bool = True,
+    prepare: Any = None,
 ) -> Any:
+    """The plan; ``prepare`` (if any) is given each district's changes as soon as they are
+    known (``preparing`` says what for)."""
     with _reading_ahead(start, districts, shard, live) as ahead:
         repository = load_repository(start, processes=_loading_beside(ahead))
-        ctx = _run(_plan(repository, districts, shard, live, resolve_secrets, ahead))
+        ctx = _run(_plan(repository, districts, shard, live, resolve_secrets, ahead, prepare))
     if not resolve_secrets:
         return ctx
     from .effects import enrich
@@ -339,7 +366,8 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         # cannot change under another apply between them and this one's writes).
         with _reading_ahead(start, districts, shard, request.live) as ahead:
             repository = load_repository(start, processes=_loading_beside(ahead))
-            ctx = _run(_plan(repository, districts, shard, request.live, True, ahead))
+            # The plan is shown as text, and its JSON goes to the journal and the record.
+            ctx = _run(_plan(repository, districts, shard, request.live, True, ahead, preparing(text=True, json=True)))
         if saved is not None:
             loop.check_current(saved, ctx.plan)
         loop.prune_guard(ctx, request.prune)

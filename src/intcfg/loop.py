@@ -76,16 +76,18 @@ async def make_plan(
     fingerprint: Fingerprint | None,
     source_commit: str | None,
     prefetched: Prefetch | Prefetched | None = None,
+    prepare: Callable[[list[Change]], None] | None = None,
 ) -> PlanContext:
     """Read the live systems of the scope and diff them against the desired state (the
-    districts ``prefetched`` read already are taken from it)."""
+    districts ``prefetched`` read already are taken from it). ``prepare`` is given each
+    district's changes as they are known: the output made ahead while the reads go on."""
     in_scope = set(chosen.districts)
     desired = {o.address: o for o in state.objects if o.address.district in in_scope}
     # What needs no live object first: a read-ahead child may still be reading.
     wants = {a: comparable(o, fingerprint) for a, o in desired.items()}
     config_digest = _config_digest(desired, wants)
     applied = {a: s for a, s in head.state.items() if a.district in in_scope}
-    by_district = _ByDistrict(desired, applied, fingerprint, wants)
+    by_district = _ByDistrict(desired, applied, fingerprint, wants, prepare)
     # The districts a read-ahead child sends are compared as they come, while it reads on.
     live = await _live(providers, chosen.districts, prefetched, by_district.compare)
     with log.phase("plan.diff", "compared desired, live and last-applied", desired=len(desired)) as p:
@@ -113,7 +115,9 @@ class _ByDistrict:
         applied: Mapping[Address, Applied],
         fingerprint: Fingerprint | None,
         wants: Mapping[Address, dict[str, Any]],
+        prepare: Callable[[list[Change]], None] | None = None,
     ) -> None:
+        self.prepare = prepare
         self.desired: dict[str, list[DesiredObject]] = {}
         for address, obj in desired.items():
             self.desired.setdefault(address.district, []).append(obj)
@@ -132,6 +136,8 @@ class _ByDistrict:
             self.desired.get(district, []), dict(live), self.applied.get(district, {}), self.fingerprint, self.wants
         )
         self.rows[district] = canonical(_live_rows(live))[1:-1]
+        if self.prepare is not None:
+            self.prepare(self.done[district])
 
     def live_digest(self) -> str:
         """``_live_digest`` of every live object compared: the text of a list of rows in

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from .desired import Address
 from .diff import Change, FieldChange
 from .errors import ConfigError, UnsafePlanError
-from .jsonout import canonical, pretty
+from .jsonout import canonical_chunks, pretty
 
 FORMAT = "intcfg-plan"
 VERSION = 1
@@ -82,10 +83,10 @@ class Plan(NamedTuple):
         body = _body(self)
         body["digest"] = digest_of(body)
         effects = dict(self.effects)
-        for change in body["changes"]:
-            found = effects.get(change["address"])
-            if found:
-                change["effects"] = list(found)
+        body["changes"] = [  # a prepared object is not changed: effects go on a copy
+            {**change, "effects": list(found)} if (found := effects.get(change["address"])) else change
+            for change in body["changes"]
+        ]
         _last = (self, body)
         return body
 
@@ -98,7 +99,33 @@ _last: tuple[Plan, dict[str, Any]] | None = None
 
 
 def digest_of(value: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical(value)).hexdigest()
+    digest = hashlib.sha256()
+    for chunk in canonical_chunks(value):
+        digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
+
+
+# Changes' JSON objects made ahead of to_dict, by the change's id (with the change: an id
+# is good only while its object lives); the next to_dict takes them and forgets them all.
+_PREPARED: dict[int, tuple[Change, dict[str, Any]]] = {}
+
+
+def prepare(changes: Iterable[Change]) -> None:
+    """Make the JSON objects of ``changes`` before the plan is whole: an apply calls this
+    for each district as it is compared, while the read-ahead child reads the others
+    (its journal and record need the plan's JSON as soon as the reads end)."""
+    for c in changes:
+        _PREPARED[id(c)] = (c, _change_json(c))
+
+
+def _changes_json(changes: Iterable[Change]) -> list[dict[str, Any]]:
+    """The changes' JSON objects, those prepared taken; every prepared one is forgotten."""
+    out = []
+    for c in changes:
+        found = _PREPARED.get(id(c))
+        out.append(found[1] if found is not None and found[0] is c else _change_json(c))
+    _PREPARED.clear()
+    return out
 
 
 def _change_json(c: Change) -> dict[str, Any]:
@@ -134,7 +161,7 @@ def _body(plan: Plan) -> dict[str, Any]:
             "shard": i.shard,
         },
         "summary": plan.counts(),
-        "changes": [_change_json(c) for c in plan.changes],
+        "changes": _changes_json(plan.changes),
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..diff import Change
@@ -54,6 +54,29 @@ def _value(v: Any) -> str:
     return _encode(v)
 
 
+TEXT_INDENT = "      "  # a change's fields under its line in the text
+
+# Changes' field lines (text) made ahead of the plan's text, each change's as one string,
+# by the change's id (with the change: an id is good only while its object lives); the
+# next text takes them and forgets them all.
+_PREPARED: dict[int, tuple[Change, list[str]]] = {}
+
+
+def prepare(changes: Iterable[Change]) -> None:
+    """Write the field lines of ``changes`` before the plan is whole: a plan or apply calls
+    this for each district as it is compared, while the read-ahead child reads the others
+    (the text of 10,000 creates is 180,000 lines)."""
+    for c in changes:
+        if c.action != "noop" and c.fields:
+            # One string of its lines a change: a tenth of the objects to hold meanwhile.
+            _PREPARED[id(c)] = (c, ["\n".join(_field_lines(c, TEXT_INDENT))])
+
+
+def _text_field_lines(change: Change) -> list[str]:
+    found = _PREPARED.get(id(change))
+    return found[1] if found is not None and found[0] is change else _field_lines(change, TEXT_INDENT)
+
+
 def _field_lines(change: Change, indent: str) -> list[str]:
     if change.action == "create":  # a state's first plan: every field of every object
         return [f"{indent}{f.path}: {_value(f.after)}" for f in change.fields]
@@ -99,7 +122,8 @@ def text(plan: Plan, colour: bool = False, verbose: bool = False, quiet: bool = 
 
 def change_lines(plan: Plan, colour: bool = False, verbose: bool = False) -> list[str]:
     """Each district's changes (with unchanged objects when ``verbose``), each district
-    after a blank line."""
+    after a blank line: lines to end with a newline each (a change's fields prepared
+    ahead come as one string of lines)."""
     lines: list[str] = []
     for district, changes in by_district(plan).items():
         shown = [c for c in changes if c.action != "noop" or verbose]
@@ -111,8 +135,9 @@ def change_lines(plan: Plan, colour: bool = False, verbose: bool = False) -> lis
             reason = REASONS[c.reason]
             extra = "; ".join(x for x in (reason, c.note) if x)
             lines.append(f"  {on}{SYMBOLS[c.action]} {c.action:<8}{off} {c.address}" + (f"  ({extra})" if extra else ""))
-            lines += _field_lines(c, "      ")
-            lines += _effect_lines(plan, c, "      ")
+            lines += _text_field_lines(c)
+            lines += _effect_lines(plan, c, TEXT_INDENT)
+    _PREPARED.clear()
     return lines
 
 
