@@ -6,14 +6,7 @@ does not pay for pydantic, httpx or GitPython.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
-
-# httpx imports its command-line client when rich is installed (rich's console, progress
-# and pygments: about 50 ms of every command that talks to a live system, the read-ahead
-# child's first request included); intcfg never runs it. A None in sys.modules makes that
-# import fail, and httpx then goes without its `main`.
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 __version__ = "0.1.0"
 
