@@ -125,3 +125,13 @@ def test_server_url_with_a_path(mocked: respx.MockRouter) -> None:
         return_value=httpx.Response(200, json=METADATA)
     )
     assert run(powerschool.check(creds, factory)).ok
+
+
+def test_a_host_lost_after_the_token_fails_the_metadata_step(mocked: respx.MockRouter) -> None:
+    mocked.post(f"{SERVER}/oauth/access_token").mock(
+        return_value=httpx.Response(200, json={"access_token": TOKEN, "expires_in": "2592000"})
+    )
+    mocked.get(f"{SERVER}/ws/v1/metadata").mock(side_effect=httpx.ConnectError("connection refused"))
+    result = run(powerschool.check(CREDS, factory))
+    assert not result.ok and result.message == "Connection failed (metadata)"
+    assert [(p.name, p.ok) for p in result.parts] == [("token", True), ("metadata", False)]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
 import httpx
 
 from ..errors import ProviderError
 from ..providers import http
+from ..secrets import Secret
 
 ClientFactory = Callable[[str], httpx.AsyncClient]
 
@@ -39,6 +40,24 @@ def connected(
     if not failed:
         return VendorResult(True, ok_text, tuple(parts))
     return VendorResult(False, f"{failed_text} ({', '.join(failed)})", tuple(parts))
+
+
+async def token_then(
+    token: Callable[[], Awaitable[tuple[Secret | None, Part]]],
+    then: Callable[[Secret], Awaitable[Part]],
+    then_name: str,
+) -> list[Part]:
+    """A token-based test's two steps: the token, then one request made with it (only
+    when one was issued). A host that cannot be reached fails the step it stopped at."""
+    parts: list[Part] = []
+    try:
+        issued, part = await token()
+        parts.append(part)
+        if issued is not None:
+            parts.append(await then(issued))
+    except ProviderError as e:
+        parts.append(Part("token" if not parts else then_name, False, unreachable(e)))
+    return parts
 
 
 def unreachable(error: ProviderError) -> str:

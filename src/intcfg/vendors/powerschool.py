@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 import httpx
 
-from ..errors import ProviderError
 from ..providers import http
 from ..secrets import Secret
 from .base import (
@@ -22,7 +21,7 @@ from .base import (
     default_factory,
     json_of,
     status_text,
-    unreachable,
+    token_then,
 )
 
 SYSTEM = "powerschool"
@@ -35,15 +34,10 @@ class Credentials(NamedTuple):
 
 
 async def check(creds: Credentials, factory: ClientFactory = default_factory) -> VendorResult:
-    parts: list[Part] = []
     async with factory(creds.server_url) as client:
-        try:
-            token, part = await _token(client, creds)
-            parts.append(part)
-            if token is not None:
-                parts.append(await _metadata(client, creds, token))
-        except ProviderError as e:
-            parts.append(Part("token" if not parts else "metadata", False, unreachable(e)))
+        parts = await token_then(
+            lambda: _token(client, creds), lambda token: _metadata(client, creds, token), "metadata"
+        )
     return connected(parts)
 
 

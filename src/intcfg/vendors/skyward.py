@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 import httpx
 
-from ..errors import ProviderError
 from ..providers import http
 from ..secrets import Secret
 from .base import (
@@ -23,7 +22,7 @@ from .base import (
     default_factory,
     json_of,
     status_text,
-    unreachable,
+    token_then,
 )
 
 SYSTEM = "skyward"
@@ -44,15 +43,10 @@ def _basic(creds: Credentials) -> str:
 
 
 async def check(creds: Credentials, factory: ClientFactory = default_factory) -> VendorResult:
-    parts: list[Part] = []
     async with factory(creds.api_url) as client:
-        try:
-            token, part = await _token(client, creds)
-            parts.append(part)
-            if token is not None:
-                parts.append(await _entity(client, creds, token))
-        except ProviderError as e:
-            parts.append(Part("token" if not parts else "entity", False, unreachable(e)))
+        parts = await token_then(
+            lambda: _token(client, creds), lambda token: _entity(client, creds, token), "entity"
+        )
     return connected(parts)
 
 
