@@ -138,7 +138,9 @@ def _validate(
         findings = [f for f in findings if f.location.file in shown]
     findings.extend(settings_findings)
     shown_names = names if wanted is None else tuple(n for n in names if n in shown)
-    report = Report(tuple(sorted(set(findings))), len(shown_names), len(docs), shown_names)
+    # The whole repository is loaded (rules look across files); the counts are of the files named.
+    counted = len(docs) if wanted is None else sum(1 for d in docs if d.file in shown)
+    report = Report(tuple(sorted(set(findings))), len(shown_names), counted, shown_names)
     return report, docs
 
 
