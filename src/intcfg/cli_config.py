@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from . import cli_options as options
+
 
 @click.command()
-@click.option("--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable).")
+@options.DISTRICTS
 @click.option("--site", metavar="ID", help="What applies to this site: its overrides, connections, mappings.")
 @click.option(
     "--format",
@@ -18,13 +20,7 @@ import click
     show_default=True,
     help="Output format; YAML carries each value's file:line:col as a comment.",
 )
-@click.option(
-    "-C",
-    "--repo",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="The config repository (default: the one containing the current directory).",
-)
+@options.REPO
 def render(districts: tuple[str, ...], site: str | None, fmt: str, repo: Path | None) -> None:
     """Show the effective configuration after site overrides.
 

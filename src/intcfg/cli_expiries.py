@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from . import cli_options as options
+
 
 def _load(repo: Path | None) -> Any:
     from .engine import load_repository
@@ -59,16 +61,8 @@ def _check_districts(districts: tuple[str, ...], known: dict[str, Any]) -> None:
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable)."
-)
-@click.option(
-    "-C",
-    "--repo",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="The config repository (default: the one containing the current directory).",
-)
+@options.DISTRICTS
+@options.REPO
 def expiries(
     within: int | None, ics: Path | None, fmt: str, districts: tuple[str, ...], repo: Path | None
 ) -> None:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import click
 
+from . import cli_options as options
+
 ADMIN_TOKEN_ENV = "INTCFG_ADMIN_TOKEN"
 
 
 @click.command("test")
-@click.option(
-    "--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable)."
-)
+@options.DISTRICTS
 @click.option(
     "--format",
     "fmt",
@@ -30,12 +30,7 @@ ADMIN_TOKEN_ENV = "INTCFG_ADMIN_TOKEN"
 @click.option(
     "--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml)."
 )
-@click.option(
-    "-C",
-    "--repo",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The config repository (default: the one containing the current directory).",
-)
+@options.REPO
 def test_command(districts: tuple[str, ...], fmt: str, live: str | None, repo: Path | None) -> None:
     """Test every credential with its vendor's real protocol.
 

@@ -8,24 +8,20 @@ from typing import Any
 
 import click
 
+from . import cli_options as options
 from . import output
 
 PLAN_FORMATS = ("text", "markdown", "json")
 
 
 def _common(f: Any) -> Any:
-    options = [
-        click.option("--district", "districts", multiple=True, metavar="ID", help="Only this district (repeatable)."),
+    shared = [
+        options.DISTRICTS,
         click.option("--shard", metavar="K/N", help="Only the districts of shard K of N (stable hashing)."),
         click.option("--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml)."),
-        click.option(
-            "-C",
-            "--repo",
-            type=click.Path(exists=True, file_okay=False, path_type=Path),
-            help="The config repository (default: the one containing the current directory).",
-        ),
+        options.REPO,
     ]
-    for option in reversed(options):
+    for option in reversed(shared):
         f = option(f)
     return f
 

@@ -11,14 +11,9 @@ from pathlib import Path
 
 import click
 
+from . import cli_options as options
 from .defaults import MAX_SAMPLE_STUDENTS as MAX_STUDENTS
 
-REPO_OPTION = click.option(
-    "-C",
-    "--repo",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The config repository (default: the one containing the current directory).",
-)
 DISTRICT_OPTION = click.option(
     "--district", metavar="ID", help="The mapping's district, when several have one of that name."
 )
@@ -48,7 +43,7 @@ DISTRICT_OPTION = click.option(
     show_default=True,
     help="Output format.",
 )
-@REPO_OPTION
+@options.REPO
 def preview_command(
     mapping: str,
     district: str | None,
@@ -90,7 +85,7 @@ def preview_command(
 @click.option(
     "--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml)."
 )
-@REPO_OPTION
+@options.REPO
 def send_test_record_command(
     mapping: str, student: str, yes: bool, district: str | None, live: str | None, repo: Path | None
 ) -> None:
@@ -141,7 +136,7 @@ def send_test_record_command(
 @click.option(
     "--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml)."
 )
-@REPO_OPTION
+@options.REPO
 def import_command(
     district: str, systems: tuple[str, ...], out: Path | None, live: str | None, repo: Path | None
 ) -> None:
@@ -199,7 +194,7 @@ def import_command(
 @click.option(
     "--live", metavar="URL", help="The live systems' URL (default: live.url in intcfg.yaml)."
 )
-@REPO_OPTION
+@options.REPO
 def field_codes_command(
     kinds: tuple[str, ...], fmt: str, out: Path | None, live: str | None, repo: Path | None
 ) -> None:
