@@ -244,7 +244,7 @@ def test_an_empty_file_is_a_warning_and_exit_0(repo: Path) -> None:
     result = run(repo, "districts/maple-usd/empty.yaml")
     assert result.stdout == (
         "districts/maple-usd/empty.yaml:1:1: warning INTCFG-W001 the file has no YAML documents\n"
-        "0 errors, 1 warning in 1 file (7 documents)\n"
+        "0 errors, 1 warning in 1 file (0 documents)\n"  # the file named has none
     )
     assert result.returncode == 0
     assert run(repo, "--strict", "districts/maple-usd/empty.yaml").returncode == 1
