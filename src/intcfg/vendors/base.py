@@ -60,6 +60,20 @@ async def token_then(
     return parts
 
 
+def token_answer(
+    response: httpx.Response, url: str, step: str, refused: str, label: str
+) -> tuple[Secret | None, Part]:
+    """A token endpoint's answer as the step ``step`` of a test: refused (400 or 401: the
+    credentials, ``refused`` says whose), no token (any other answer without an
+    ``access_token``), or the token (a Secret named ``label``)."""
+    body = json_of(response)
+    if response.status_code in (400, 401):
+        return None, Part(step, False, f"{refused} ({status_text(response)})")
+    if not response.is_success or body is None or not isinstance(body.get("access_token"), str):
+        return None, Part(step, False, f"no token from {url} ({status_text(response)})")
+    return Secret(str(body["access_token"]), label), Part(step, True, "token issued")
+
+
 def unreachable(error: ProviderError) -> str:
     """A transport failure as a test outcome: the part of the message after the URL."""
     text = str(error)

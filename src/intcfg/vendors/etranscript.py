@@ -23,8 +23,7 @@ from .base import (
     VendorResult,
     connected,
     default_factory,
-    json_of,
-    status_text,
+    token_answer,
     unreachable,
 )
 
@@ -89,15 +88,8 @@ async def _token(client: httpx.AsyncClient, creds: Credentials) -> tuple[Secret 
         )
     except ProviderError as e:
         return None, Part("auth", False, unreachable(e))
-    body = json_of(response)
-    if response.status_code in (400, 401):
-        return None, Part(
-            "auth", False, f"the auth server refused the credentials ({status_text(response)})"
-        )
-    if not response.is_success or body is None or not isinstance(body.get("access_token"), str):
-        return None, Part("auth", False, f"no token from {url} ({status_text(response)})")
-    return Secret(str(body["access_token"]), "eTranscript access token"), Part(
-        "auth", True, "token issued"
+    return token_answer(
+        response, url, "auth", "the auth server refused the credentials", "eTranscript access token"
     )
 
 

@@ -13,7 +13,7 @@ import httpx
 from ..errors import ProviderError
 from ..providers import http
 from ..secrets import Secret
-from .base import Part, json_of, status_text, unreachable
+from .base import Part, json_of, status_text, token_answer, unreachable
 
 SYSTEM = "oneroster"
 SCOPE = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly"
@@ -47,18 +47,8 @@ async def _token(client: httpx.AsyncClient, creds: Credentials) -> tuple[Secret 
         auth=(creds.consumer_id, creds.consumer_secret.reveal()),
         data={"grant_type": "client_credentials", "scope": SCOPE},
     )
-    body = json_of(response)
-    if response.status_code in (400, 401):
-        return None, Part(
-            "oneRoster",
-            False,
-            f"OneRoster refused the Consumer ID/Secret ({status_text(response)})",
-        )
-    if not response.is_success or body is None or not isinstance(body.get("access_token"), str):
-        return None, Part("oneRoster", False, f"no token from {url} ({status_text(response)})")
-    return Secret(str(body["access_token"]), "OneRoster access token"), Part(
-        "oneRoster", True, "token issued"
-    )
+    refused = "OneRoster refused the Consumer ID/Secret"
+    return token_answer(response, url, "oneRoster", refused, "OneRoster access token")
 
 
 async def _orgs(client: httpx.AsyncClient, creds: Credentials, token: Secret) -> Part:

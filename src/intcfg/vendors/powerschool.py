@@ -21,6 +21,7 @@ from .base import (
     default_factory,
     json_of,
     status_text,
+    token_answer,
     token_then,
 )
 
@@ -53,17 +54,12 @@ async def _token(client: httpx.AsyncClient, creds: Credentials) -> tuple[Secret 
         data={"grant_type": "client_credentials"},
         headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
     )
-    body = json_of(response)
-    if response.status_code in (400, 401):
-        return None, Part(
-            "token",
-            False,
-            f"PowerSchool refused the Client ID/Client Secret ({status_text(response)})",
-        )
-    if not response.is_success or body is None or not isinstance(body.get("access_token"), str):
-        return None, Part("token", False, f"no token from {url} ({status_text(response)})")
-    token = Secret(str(body["access_token"]), "PowerSchool access token")
-    return token, Part("token", True, f"token issued{_lifetime(body.get('expires_in'))}")
+    refused = "PowerSchool refused the Client ID/Client Secret"
+    token, part = token_answer(response, url, "token", refused, "PowerSchool access token")
+    if token is None:
+        return None, part
+    body = json_of(response) or {}
+    return token, part._replace(message=f"token issued{_lifetime(body.get('expires_in'))}")
 
 
 def _lifetime(expires_in: object) -> str:

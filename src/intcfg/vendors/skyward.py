@@ -22,6 +22,7 @@ from .base import (
     default_factory,
     json_of,
     status_text,
+    token_answer,
     token_then,
 )
 
@@ -61,16 +62,8 @@ async def _token(client: httpx.AsyncClient, creds: Credentials) -> tuple[Secret 
         params={"grant_type": "client_credentials"},
         headers={"Authorization": _basic(creds)},
     )
-    body = json_of(response)
-    if response.status_code in (400, 401):
-        return None, Part(
-            "token", False, f"Qmlativ refused the consumer key/secret ({status_text(response)})"
-        )
-    if not response.is_success or body is None or not isinstance(body.get("access_token"), str):
-        return None, Part("token", False, f"no token from {url} ({status_text(response)})")
-    return Secret(str(body["access_token"]), "Qmlativ access token"), Part(
-        "token", True, "token issued"
-    )
+    refused = "Qmlativ refused the consumer key/secret"
+    return token_answer(response, url, "token", refused, "Qmlativ access token")
 
 
 async def _entity(client: httpx.AsyncClient, creds: Credentials, token: Secret) -> Part:
