@@ -189,6 +189,7 @@ def start(
 
 
 STEP_BACK = 10  # the niceness the command's process adds once its child reads
+_stepped_back = False  # once a process: `intcfg demo` plans several times
 
 
 def _step_back() -> None:
@@ -199,9 +200,11 @@ def _step_back() -> None:
     on the same machine, the plan of 10,000 objects took a tenth longer). The process
     stays there to its end: an unprivileged process cannot raise its priority again, and
     what it does after the reads contends with nothing of its own."""
+    global _stepped_back
     from . import main
 
-    if main.console:
+    if main.console and not _stepped_back:
+        _stepped_back = True
         try:
             os.nice(STEP_BACK)
         except OSError:  # not permitted here: the child just competes as before
