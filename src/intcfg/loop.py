@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from . import audit, log
 from .apply import Applier, Options, Progress, Result, Reveal, new_state
@@ -23,8 +23,6 @@ from .plan import Inputs, Plan, digest_of
 from .prefetch import Prefetch, Prefetched
 from .reads import read_live
 from .shards import in_shard, parse_shard
-
-T = TypeVar("T")
 
 
 class Scope(NamedTuple):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from .desired import Address
@@ -105,9 +105,28 @@ def digest_of(value: Any) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-# Changes' JSON objects made ahead of to_dict, by the change's id (with the change: an id
-# is good only while its object lives); the next to_dict takes them and forgets them all.
-_PREPARED: dict[int, tuple[Change, dict[str, Any]]] = {}
+class Prepared:
+    """Values made for changes ahead of their use (a plan's output, while the reads go on),
+    by the change's id with the change itself: an id is good only while its object lives.
+    The output that takes them forgets them all (one plan's worth at a time)."""
+
+    def __init__(self) -> None:
+        self._made: dict[int, tuple[Change, Any]] = {}
+
+    def put(self, change: Change, value: Any) -> None:
+        self._made[id(change)] = (change, value)
+
+    def take(self, change: Change, make: Callable[[Change], Any]) -> Any:
+        """The value made ahead for ``change``, or ``make(change)`` now."""
+        found = self._made.get(id(change))
+        return found[1] if found is not None and found[0] is change else make(change)
+
+    def forget(self) -> None:
+        self._made.clear()
+
+
+# Changes' JSON objects made ahead of to_dict; the next to_dict takes them.
+_PREPARED = Prepared()
 
 
 def prepare(changes: Iterable[Change]) -> None:
@@ -115,16 +134,13 @@ def prepare(changes: Iterable[Change]) -> None:
     for each district as it is compared, while the read-ahead child reads the others
     (its journal and record need the plan's JSON as soon as the reads end)."""
     for c in changes:
-        _PREPARED[id(c)] = (c, _change_json(c))
+        _PREPARED.put(c, _change_json(c))
 
 
 def _changes_json(changes: Iterable[Change]) -> list[dict[str, Any]]:
     """The changes' JSON objects, those prepared taken; every prepared one is forgotten."""
-    out = []
-    for c in changes:
-        found = _PREPARED.get(id(c))
-        out.append(found[1] if found is not None and found[0] is c else _change_json(c))
-    _PREPARED.clear()
+    out = [_PREPARED.take(c, _change_json) for c in changes]
+    _PREPARED.forget()
     return out
 
 

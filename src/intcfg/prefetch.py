@@ -136,7 +136,10 @@ def guessing(
         except OSError:
             continue  # validate reports it
         new = list(fresh(name.decode("ascii") for name in found))
-        yield from new or [None]
+        if new:
+            yield from new
+        else:
+            yield None
 
 
 def _applied_districts(root: Path, branch: str) -> set[str]:
@@ -269,7 +272,7 @@ def _follow(
     cut short (the child died while writing it) is dropped."""
     buffer, at, total, early = bytearray(), 0, -1, 0
     while True:
-        event = buffer[at : at + 1]
+        event = bytes(buffer[at : at + 1])
         if event == b".":
             at += 1
             if total < 0:

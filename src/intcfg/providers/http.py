@@ -114,7 +114,7 @@ class _CookielessClient(httpx.AsyncClient):
     with its bearer token; httpx's cookie handling builds a urllib request for each
     response to look for cookies, about a third of a list request's CPU in the client."""
 
-    @property  # type: ignore[override]
+    @property
     def cookies(self) -> httpx.Cookies:
         return _NO_COOKIES
 

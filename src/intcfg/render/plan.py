@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..diff import Change
-from ..plan import Plan
+from ..plan import Plan, Prepared
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "noop": " ", "conflict": "!"}
 COLOURS = {"create": "\033[32m", "update": "\033[33m", "delete": "\033[31m", "conflict": "\033[35m", "noop": ""}
@@ -35,7 +35,7 @@ def headline(plan: Plan) -> str:
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-_PLAIN = {True: "true", False: "false", None: "null"}
+_PLAIN: dict[bool | None, str] = {True: "true", False: "false", None: "null"}
 
 
 def _value(v: Any) -> str:
@@ -44,7 +44,7 @@ def _value(v: Any) -> str:
     kind = type(v)
     if kind is str:
         if v == "(sensitive)":
-            return v
+            return "(sensitive)"
         if v.isprintable() and '"' not in v and "\\" not in v:
             return f'"{v}"'
     elif kind is int:
@@ -56,10 +56,9 @@ def _value(v: Any) -> str:
 
 TEXT_INDENT = "      "  # a change's fields under its line in the text
 
-# Changes' field lines (text) made ahead of the plan's text, each change's as one string,
-# by the change's id (with the change: an id is good only while its object lives); the
-# next text takes them and forgets them all.
-_PREPARED: dict[int, tuple[Change, list[str]]] = {}
+# Changes' field lines (text) made ahead of the plan's text, each change's as one string;
+# the next text takes them.
+_PREPARED = Prepared()
 
 
 def prepare(changes: Iterable[Change]) -> None:
@@ -69,12 +68,11 @@ def prepare(changes: Iterable[Change]) -> None:
     for c in changes:
         if c.action != "noop" and c.fields:
             # One string of its lines a change: a tenth of the objects to hold meanwhile.
-            _PREPARED[id(c)] = (c, ["\n".join(_field_lines(c, TEXT_INDENT))])
+            _PREPARED.put(c, ["\n".join(_field_lines(c, TEXT_INDENT))])
 
 
 def _text_field_lines(change: Change) -> list[str]:
-    found = _PREPARED.get(id(change))
-    return found[1] if found is not None and found[0] is change else _field_lines(change, TEXT_INDENT)
+    return _PREPARED.take(change, lambda c: _field_lines(c, TEXT_INDENT))  # type: ignore[no-any-return]
 
 
 def _field_lines(change: Change, indent: str) -> list[str]:
@@ -137,7 +135,7 @@ def change_lines(plan: Plan, colour: bool = False, verbose: bool = False) -> lis
             lines.append(f"  {on}{SYMBOLS[c.action]} {c.action:<8}{off} {c.address}" + (f"  ({extra})" if extra else ""))
             lines += _text_field_lines(c)
             lines += _effect_lines(plan, c, TEXT_INDENT)
-    _PREPARED.clear()
+    _PREPARED.forget()
     return lines
 
 
