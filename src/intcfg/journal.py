@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AuditError
+from .jsonout import pretty_bytes
 
 FORMAT = "intcfg-journal"
 VERSION = 1
@@ -72,9 +73,8 @@ def write(git_dir: Path, runs: list[dict[str, Any]]) -> None:
     where = path(git_dir)
     tmp = where.with_name(NAME + ".tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"format": FORMAT, "version": VERSION, "runs": runs}, fh, indent=2, sort_keys=True)
-            fh.write("\n")
+        with open(tmp, "wb") as fh:
+            fh.write(pretty_bytes({"format": FORMAT, "version": VERSION, "runs": runs}, sort_keys=True) + b"\n")
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, where)
