@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intcfg.jsonout import canonical, canonical_chunks, pretty, pretty_chunks
+from intcfg.jsonout import canonical, canonical_chunks, member_chunks, pretty, pretty_chunks
 
 SCALARS = (
     st.none()
@@ -75,6 +75,17 @@ def test_a_plan_sized_record_is_unchanged() -> None:
 @given(values(SCALARS), st.booleans(), st.integers(0, 4))
 def test_pretty_in_chunks_is_pretty(value: Any, sort_keys: bool, depth: int) -> None:
     assert b"".join(pretty_chunks(value, sort_keys, depth)).decode("ascii") == pretty(value, sort_keys)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), values(SCALARS), max_size=5), st.booleans(), st.integers(0, 4), st.data())
+def test_members_made_ahead_go_in_their_place(value: dict[str, Any], sort_keys: bool, depth: int, data: Any) -> None:
+    ahead = data.draw(st.sets(st.sampled_from(sorted(value)))) if value else set()
+    made = {key: b"".join(member_chunks(value[key], sort_keys, depth)) for key in ahead}
+    pieces = list(pretty_chunks(value, sort_keys, depth, made))
+    assert b"".join(pieces).decode("ascii") == pretty(value, sort_keys)
+    if depth:  # members are written one by one (at depth 0 the value is written whole)
+        assert all(any(piece is made[key] for piece in pieces) for key in ahead)  # as they are, not remade
 
 
 @settings(max_examples=400, deadline=None)

@@ -373,6 +373,7 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         loop.prune_guard(ctx, request.prune)
         check_safety(ctx.plan, loop.managed_counts(ctx), _safety(repository), request.force, request.prune)
         results: list[Any] = []
+        ahead = None
         git_dir = audit.git_dir(root)
         left = journal.read(git_dir)  # entries of applies that died before their audit commit
         recorded = audit.head_runs(root, branch) if left else set()
@@ -383,13 +384,14 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
                 return ApplyOutcome([], None)
             now = dt.datetime.now(dt.timezone.utc)
             journal.write(git_dir, [*interrupted, journal.entry(run_id, ctx.plan, loop.actor(), now)])
+            ahead = loop.record_ahead(ctx.plan)
             results = _run(_apply(repository, ctx, request, None))
             for result in results:
                 echo(_result_line(result), detail=result.outcome == "ok")
         else:
             echo(text(ctx.plan), nl=False, detail=True)
         fingerprint = _fingerprint(repository, True)
-        outcome = _record(root, branch, ctx, results, fingerprint, run_id, interrupted, git_dir)
+        outcome = _record(root, branch, ctx, results, fingerprint, run_id, interrupted, git_dir, ahead)
         if outcome.commit:
             notes = [f"recovered {len(outcome.recovered)}"] if outcome.recovered else []
             n = len(interrupted)
@@ -404,12 +406,22 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
 
 
 def _record(
-    root: Path, branch: str, ctx: Any, results: list[Any], fingerprint: Any, run_id: str, interrupted: list[Any], git_dir: Path
+    root: Path,
+    branch: str,
+    ctx: Any,
+    results: list[Any],
+    fingerprint: Any,
+    run_id: str,
+    interrupted: list[Any],
+    git_dir: Path,
+    ahead: Any,
 ) -> Any:
     from . import journal, loop
 
     try:
-        return loop.record(root, branch, ctx, results, fingerprint, loop.actor(), run=run_id, interrupted=interrupted)
+        return loop.record(
+            root, branch, ctx, results, fingerprint, loop.actor(), run=run_id, interrupted=interrupted, ahead=ahead
+        )
     except AuditError as e:
         if not any(r.outcome == "ok" for r in results):
             raise

@@ -25,6 +25,7 @@ LEVEL = 1  # zlib's fastest level: the record's JSON deflates to a tenth all the
 _BLOB = 3  # the object type of a blob, in a pack entry's header
 _LARGEST = 0x80000000  # offsets up to here fit an index's 4-byte (31-bit) offsets
 _STEP = 1 << 16  # deflated bytes inflated at a time to hash a streamed blob
+_ZLIB_HEADER = b"\x78\x01"  # a zlib stream's header: deflate, 32 KB window, fastest level
 
 
 class Entry(NamedTuple):
@@ -44,25 +45,58 @@ def whole(content: bytes, oid: bytes | None = None) -> Entry:
     return Entry(oid or blob_id(content), _header(len(content)) + zlib.compress(content, LEVEL))
 
 
-def streamed(pieces: Iterable[bytes]) -> Entry:
-    """The pack entry of a blob made piece by piece, deflated as the pieces come: its id
-    hashes a header that holds its size, known only at the end, so the content is hashed
-    by inflating it again (faster than making it twice, and without holding it whole: a
-    record is tens of megabytes, deflated a tenth of that)."""
-    deflate = zlib.compressobj(LEVEL)
-    deflated = []
+class Deflated(NamedTuple):
+    """A run of a blob's content deflated on its own, ahead of the rest of the blob (an
+    audit record's plan, deflated on a thread while the live writes go on)."""
+
+    data: bytes  # raw deflate that ends on a byte boundary, with no final block
+    size: int  # the length of the content
+
+
+def deflated(pieces: Iterable[bytes]) -> Deflated:
+    """``pieces`` deflated as a run to put into a ``streamed`` blob."""
+    deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    out = []
     size = 0
     for piece in pieces:
         size += len(piece)
-        deflated.append(deflate.compress(piece))
+        out.append(deflate.compress(piece))
+    out.append(deflate.flush(zlib.Z_SYNC_FLUSH))
+    return Deflated(b"".join(out), size)
+
+
+def streamed(pieces: Iterable[bytes | Deflated]) -> Entry:
+    """The pack entry of a blob made piece by piece, deflated as the pieces come (or
+    ahead: a ``Deflated`` run goes in as it is). Its id hashes a header that holds its
+    size, known only at the end, so the content is hashed by inflating it again (faster
+    than making it twice, and without holding it whole: a record is tens of megabytes,
+    deflated a tenth of that); so is the zlib stream's checksum (Adler-32), whose runs
+    were deflated apart."""
+    deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    deflated = [_ZLIB_HEADER]
+    size = 0
+    for piece in pieces:
+        if isinstance(piece, Deflated):
+            # A full flush ends on a byte boundary, and what follows refers to nothing
+            # before it: the run can go in between.
+            deflated += [deflate.flush(zlib.Z_FULL_FLUSH), piece.data]
+            size += piece.size
+        else:
+            size += len(piece)
+            deflated.append(deflate.compress(piece))
     deflated.append(deflate.flush())
     data = b"".join(deflated)
     oid = hashlib.sha1(b"blob %d\0" % size)
-    inflate = zlib.decompressobj()
-    for start in range(0, len(data), _STEP):
-        oid.update(inflate.decompress(data[start : start + _STEP]))
-    oid.update(inflate.flush())
-    return Entry(oid.digest(), _header(size) + data)
+    adler = 1
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+    for start in range(len(_ZLIB_HEADER), len(data), _STEP):
+        content = inflate.decompress(data[start : start + _STEP])
+        oid.update(content)
+        adler = zlib.adler32(content, adler)
+    content = inflate.flush()
+    oid.update(content)
+    adler = zlib.adler32(content, adler)
+    return Entry(oid.digest(), _header(size) + data + struct.pack(">I", adler))
 
 
 def _header(size: int) -> bytes:

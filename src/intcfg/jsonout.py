@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
 import orjson
 
+T = TypeVar("T")
 _NON_ASCII = re.compile(r"[^\x00-\x7e]")  # and DEL, as json escapes it
 
 
@@ -78,17 +79,28 @@ def canonical_chunks(value: Any, depth: int = 2) -> Iterator[bytes]:
         yield b"}"
 
 
-def pretty_chunks(value: Any, sort_keys: bool = False, depth: int = 3) -> Iterator[bytes]:
+def pretty_chunks(
+    value: Any, sort_keys: bool = False, depth: int = 3, made: Mapping[str, T] | None = None
+) -> Iterator[bytes | T]:
     """``pretty_bytes`` in pieces: dicts less than ``depth`` levels deep are written key by
     key, lists that deep a few hundred items at a time, each deeper value whole. An audit
     record holds the plan of every change of a run: its text whole would be tens of
     megabytes on top of the objects it comes from. A list of flat items (scalars, or
     dicts and lists of scalars) is written in groups at any depth: item by item, each
-    would be a handful of tiny pieces (a record's 10,000 results were 180,000 of them)."""
-    yield from _chunks(value, sort_keys, 0, depth)
+    would be a handful of tiny pieces (a record's 10,000 results were 180,000 of them).
+
+    ``made``: members of ``value`` (a dict written member by member: ``depth`` at least 1)
+    whose text was made ahead from their ``member_chunks``, in whatever form; each is
+    yielded as it is in their place."""
+    yield from _chunks(value, sort_keys, 0, depth, made or {})
 
 
-def _chunks(value: Any, sort_keys: bool, level: int, depth: int) -> Iterator[bytes]:
+def member_chunks(value: Any, sort_keys: bool = False, depth: int = 3) -> Iterator[bytes]:
+    """The pieces of ``value`` as ``pretty_chunks`` writes it as a member of a dict."""
+    yield from _chunks(value, sort_keys, 1, depth, {})
+
+
+def _chunks(value: Any, sort_keys: bool, level: int, depth: int, made: Mapping[str, Any]) -> Iterator[Any]:
     whole = level >= depth or not isinstance(value, dict | list) or not value
     if whole or (isinstance(value, dict) and not all(isinstance(k, str) for k in value)):
         data = pretty_bytes(value, sort_keys)
@@ -100,7 +112,10 @@ def _chunks(value: Any, sort_keys: bool, level: int, depth: int) -> Iterator[byt
         yield b"{\n"
         for i, (key, item) in enumerate(items):
             yield pad + pretty_bytes(key) + b": "
-            yield from _chunks(item, sort_keys, level + 1, depth)
+            if key in made:
+                yield made[key]
+            else:
+                yield from _chunks(item, sort_keys, level + 1, depth, {})
             yield b",\n" if i < len(items) - 1 else b"\n"
         yield b"  " * level + b"}"
         return
@@ -108,7 +123,7 @@ def _chunks(value: Any, sort_keys: bool, level: int, depth: int) -> Iterator[byt
     if level + 1 < depth and not all(_flat(item) for item in value):
         for i, item in enumerate(value):
             yield pad
-            yield from _chunks(item, sort_keys, level + 1, depth)
+            yield from _chunks(item, sort_keys, level + 1, depth, {})
             yield b",\n" if i < len(value) - 1 else b"\n"
     else:
         # Items written whole, a group at a time: the group's text without its brackets is

@@ -249,10 +249,12 @@ def record(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     run: str = "",
     interrupted: Sequence[dict[str, Any]] = (),
+    ahead: audit.RecordAhead | None = None,
 ) -> AuditOutcome:
     """Write one audit commit when anything changed, an interrupted run's changes are
     recovered, or ``interrupted`` runs (their journal entries, see journal.py) are to be
-    recorded. ``run`` is this run's id, the one its own journal entry carries."""
+    recorded. ``run`` is this run's id, the one its own journal entry carries; ``ahead``:
+    the record's plan, made ahead (``record_ahead``)."""
     in_scope = set(ctx.scope.districts)
     old = {a: s for a, s in ctx.head.state.items() if a.district in in_scope}
     fresh = new_state(old, results, ctx.desired, ctx.live, fingerprint, ctx.wants)
@@ -294,6 +296,7 @@ def record(
         record=body,
         record_name=f"{stamp:%Y%m%dT%H%M%SZ}-{plan_digest[7:19]}.json",
         state=full,
+        ahead=ahead,
     )
     sha = audit.write(root, branch, ctx.head.commit, commit)
     return AuditOutcome(sha, fresh, recovered)
@@ -304,6 +307,11 @@ def _counts(results: list[Result]) -> str:
     bad = sum(1 for r in results if r.outcome in ("failed", "blocked"))
     text = f"{done['create']} created, {done['update']} updated, {done['delete']} deleted"
     return text + (f", {bad} failed" if bad else "")
+
+
+def record_ahead(plan: Plan) -> audit.RecordAhead:
+    """Start making the record's plan (its largest part) while the live writes go on."""
+    return audit.RecordAhead("plan", plan.to_dict())
 
 
 def _record_body(

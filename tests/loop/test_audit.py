@@ -155,6 +155,18 @@ def test_record_is_json_with_sorted_keys(repo: Path) -> None:
     assert record == {"format": "intcfg-audit", "results": []}
 
 
+def test_a_record_whose_plan_was_made_ahead_is_the_same_text(repo: Path) -> None:
+    plan = {"changes": [{"address": f"sis/d/Kind/n{i}", "fields": [{"path": "x", "after": i}]} for i in range(900)]}
+    record = {"format": "intcfg-audit", "plan": plan, "results": [{"outcome": "ok"}], "actor": "ci"}
+    ahead = audit.RecordAhead("plan", plan)
+    assert ahead.made({**record, "plan": {**plan}}) == {}  # another value: made as usual
+    assert list(ahead.made(record)) == ["plan"]
+    sha = audit.write(repo, BRANCH, None, a_commit({})._replace(record=record, ahead=ahead))
+    blob = git(repo, "show", f"{sha}:records/20261122T101500Z-0123456789ab.json")
+    assert blob == json.dumps(record, indent=2, sort_keys=True)
+    git(repo, "fsck", "--strict")
+
+
 def _clones(tmp_path: Path) -> tuple[Path, Path]:
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
