@@ -55,7 +55,7 @@ class Plan(NamedTuple):
     effects: tuple[tuple[str, tuple[dict[str, Any], ...]], ...] = ()
 
     def effects_of(self, change: Change) -> tuple[dict[str, Any], ...]:
-        return dict(self.effects).get(str(change.address), ())
+        return _by_address(self.effects).get(str(change.address), ())
 
     @classmethod
     def create(cls, changes: list[Change], inputs: Inputs) -> Plan:
@@ -96,6 +96,15 @@ class Plan(NamedTuple):
 
 # The last plan to_dict was asked for, and its object: one plan per run, asked many times.
 _last: tuple[Plan, dict[str, Any]] | None = None
+# The last effects looked up, by address: a plan's output asks once per change.
+_effects: tuple[Any, dict[str, tuple[dict[str, Any], ...]]] | None = None
+
+
+def _by_address(effects: tuple[tuple[str, tuple[dict[str, Any], ...]], ...]) -> dict[str, tuple[dict[str, Any], ...]]:
+    global _effects
+    if _effects is None or _effects[0] is not effects:
+        _effects = (effects, dict(effects))
+    return _effects[1]
 
 
 def digest_of(value: Any) -> str:

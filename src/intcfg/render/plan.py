@@ -56,23 +56,27 @@ def _value(v: Any) -> str:
 
 TEXT_INDENT = "      "  # a change's fields under its line in the text
 
-# Changes' field lines (text) made ahead of the plan's text, each change's as one string;
-# the next text takes them.
+# Changes' lines (text without colour) made ahead of the plan's text, each change's as one
+# string; the next text takes them.
 _PREPARED = Prepared()
 
 
 def prepare(changes: Iterable[Change]) -> None:
-    """Write the field lines of ``changes`` before the plan is whole: a plan or apply calls
-    this for each district as it is compared, while the read-ahead child reads the others
-    (the text of 10,000 creates is 180,000 lines)."""
+    """Write the lines of ``changes`` before the plan is whole: a plan or apply calls this
+    for each district as it is compared, while the read-ahead child reads the others (the
+    text of 10,000 creates is 190,000 lines)."""
     for c in changes:
-        if c.action != "noop" and c.fields:
+        if c.action != "noop":
             # One string of its lines a change: a tenth of the objects to hold meanwhile.
-            _PREPARED.put(c, ["\n".join(_field_lines(c, TEXT_INDENT))])
+            _PREPARED.put(c, _text_lines(c, False))
 
 
-def _text_field_lines(change: Change) -> list[str]:
-    return _PREPARED.take(change, lambda c: _field_lines(c, TEXT_INDENT))  # type: ignore[no-any-return]
+def _text_lines(change: Change, colour: bool) -> str:
+    """A change's line, then its fields' lines under it."""
+    on, off = (COLOURS[change.action], RESET) if colour and COLOURS[change.action] else ("", "")
+    extra = "; ".join(x for x in (REASONS[change.reason], change.note) if x)
+    line = f"  {on}{SYMBOLS[change.action]} {change.action:<8}{off} {change.address}" + (f"  ({extra})" if extra else "")
+    return "\n".join([line, *_field_lines(change, TEXT_INDENT)])
 
 
 def _field_lines(change: Change, indent: str) -> list[str]:
@@ -120,8 +124,8 @@ def text(plan: Plan, colour: bool = False, verbose: bool = False, quiet: bool = 
 
 def change_lines(plan: Plan, colour: bool = False, verbose: bool = False) -> list[str]:
     """Each district's changes (with unchanged objects when ``verbose``), each district
-    after a blank line: lines to end with a newline each (a change's fields prepared
-    ahead come as one string of lines)."""
+    after a blank line: lines to end with a newline each (a change's lines come as one
+    string of lines)."""
     lines: list[str] = []
     for district, changes in by_district(plan).items():
         shown = [c for c in changes if c.action != "noop" or verbose]
@@ -129,12 +133,9 @@ def change_lines(plan: Plan, colour: bool = False, verbose: bool = False) -> lis
             continue
         lines += ["", district]
         for c in shown:
-            on, off = (COLOURS[c.action], RESET) if colour and COLOURS[c.action] else ("", "")
-            reason = REASONS[c.reason]
-            extra = "; ".join(x for x in (reason, c.note) if x)
-            lines.append(f"  {on}{SYMBOLS[c.action]} {c.action:<8}{off} {c.address}" + (f"  ({extra})" if extra else ""))
-            lines += _text_field_lines(c)
-            lines += _effect_lines(plan, c, TEXT_INDENT)
+            lines.append(_text_lines(c, True) if colour else _PREPARED.take(c, lambda c: _text_lines(c, False)))
+            if plan.effects:
+                lines += _effect_lines(plan, c, TEXT_INDENT)
     _PREPARED.forget()
     return lines
 
