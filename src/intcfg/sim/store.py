@@ -93,8 +93,7 @@ class Store:
         """Serialises writers in this process; BEGIN IMMEDIATE serialises other processes.
 
         Inside another transaction of this thread it is a savepoint: its failure undoes only
-        its own writes, and they are committed with the outer transaction (a batch of a
-        hundred operations, each on its own, is one commit).
+        its own writes, and they are committed with the outer transaction.
         """
         with self._lock:
             self._depth += 1

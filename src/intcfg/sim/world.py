@@ -66,6 +66,16 @@ def _school_ids(store: Store, district_id: str) -> frozenset[str]:
     return frozenset(row[0] for row in rows)
 
 
+def read_ahead(store: Store, district_ids: list[str]) -> None:
+    """Whether these districts exist, read in one query for what require_district will
+    ask in the open transaction (outside one, nothing is kept)."""
+    marks = ",".join("?" * len(district_ids))
+    rows = store.query(f"SELECT id FROM districts WHERE id IN ({marks})", tuple(district_ids))
+    found = {row[0] for row in rows}
+    for did in district_ids:
+        store.fact(("district", did), lambda did=did: did in found)  # type: ignore[misc]
+
+
 def student(store: Store, district_id: str, student_id: str) -> dict[str, Any]:
     found = store.doc(
         "SELECT data FROM students WHERE district=? AND id=?", (district_id, student_id)
