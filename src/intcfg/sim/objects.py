@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -196,6 +196,8 @@ class Session:
         # primary key -> the JSON text to store, or None: delete
         self._changed: dict[tuple[str, str, str, str, str], str | None] = {}
         self._log: list[tuple[str, str]] = []  # (district, entry) to append, in order
+        self._districts: set[str] = set()  # known to exist
+        self._random = b""  # for ids, drawn 64 at a time
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -231,6 +233,35 @@ class Session:
             self._load(SYSTEM_OF_KIND[kind], [district])
             objs = self._read[district, kind]
         return objs
+
+    def _require_district(self, district: str) -> None:
+        if district not in self._districts:
+            world.require_district(self.store, district)
+            self._districts.add(district)
+
+    def _check_site(self, district: str, kind: str, site: str | None) -> None:
+        self._require_district(district)
+        if site is None:
+            return
+        if kind not in SITE_KINDS:
+            raise ApiError(
+                400, "site_not_supported", f"{kind} has no per-site configuration; leave site out"
+            )
+        if site not in world.school_ids(self.store, district):
+            raise ApiError(
+                422,
+                "unknown_site",
+                f"site {site!r} is not a site of district {district!r}",
+                hint="sites are the schools this system knows for the district",
+            )
+
+    def _new_id(self, kind: str) -> str:
+        """A new object's id: random, like secrets.token_hex(8), from one draw of the
+        system's random source per 64 ids."""
+        if not self._random:
+            self._random = os.urandom(8 * 64)
+        raw, self._random = self._random[:8], self._random[8:]
+        return f"{ID_PREFIX[kind]}_{raw.hex()}"
 
     def get(
         self, district: str, kind: str, name: str, site: str | None = None
@@ -268,13 +299,22 @@ class Session:
         expected: int | None,
     ) -> tuple[int, dict[str, Any]]:
         spec, secret_values, managed_by = checked
-        _check_site(self.store, district, kind, site)
+        self._check_site(district, kind, site)
         existing = self.get(district, kind, name, site)
         check_revision(existing, expected)
         self.check_references(district, kind, name, spec)
         secrets_meta = _secrets(self.store, existing, secret_values, self.stamp)
         obj = _next(
-            existing, district, kind, name, site, spec, managed_by, secrets_meta, self.stamp
+            existing,
+            district,
+            kind,
+            name,
+            site,
+            spec,
+            managed_by,
+            secrets_meta,
+            self.stamp,
+            self._new_id,
         )
         if obj is existing:
             # As SQLite would give it back (keys in order), if this session wrote it.
@@ -291,7 +331,7 @@ class Session:
     def delete(
         self, district: str, kind: str, name: str, site: str | None, expected: int | None = None
     ) -> None:
-        world.require_district(self.store, district)
+        self._require_district(district)
         # What SQLite cannot be asked about (a lone surrogate) fails as a query would.
         name.encode()
         (site or "").encode()
@@ -441,23 +481,6 @@ def _same_job(obj: dict[str, Any], connection: str, field: str, value: Any) -> b
     return bool(spec.get("connection") == connection and spec.get(field) == value)
 
 
-def _check_site(store: Store, district: str, kind: str, site: str | None) -> None:
-    world.require_district(store, district)
-    if site is None:
-        return
-    if kind not in SITE_KINDS:
-        raise ApiError(
-            400, "site_not_supported", f"{kind} has no per-site configuration; leave site out"
-        )
-    if site not in world.school_ids(store, district):
-        raise ApiError(
-            422,
-            "unknown_site",
-            f"site {site!r} is not a site of district {district!r}",
-            hint="sites are the schools this system knows for the district",
-        )
-
-
 def _secrets(
     store: Store, existing: dict[str, Any] | None, values: dict[str, str], stamp: str
 ) -> dict[str, Any]:
@@ -480,6 +503,7 @@ def _next(
     managed_by: str | None,
     secrets_meta: dict[str, Any],
     stamp: str,
+    new_id: Callable[[str], str],
 ) -> dict[str, Any]:
     if existing is not None and (
         existing["spec"],
@@ -488,7 +512,7 @@ def _next(
     ) == (spec, managed_by, secrets_meta):
         return existing
     obj = {
-        "id": existing["id"] if existing else f"{ID_PREFIX[kind]}_{secrets.token_hex(8)}",
+        "id": existing["id"] if existing else new_id(kind),
         "revision": existing["revision"] + 1 if existing else 1,
         "managedBy": managed_by,
         "createdAt": existing["createdAt"] if existing else stamp,
