@@ -24,10 +24,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from simkit import ADMIN, SEED, SIM, SimClient, etr_spec, ets_spec, ps_connection
 
-from intcfg.sim import objects
+from intcfg.sim import admin, objects
 from intcfg.sim.app import create_app
 from intcfg.sim.contract import API, SYSTEM_OF_KIND
 from intcfg.sim.store import Store
+from intcfg.sim.web import json_response
 
 # The suite's districts and schools, without students (no operation here reads them).
 WORLD = {"districts": [{k: v for k, v in d.items() if k != "students"} for d in SEED["districts"]]}
@@ -55,7 +56,7 @@ class _Before:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def read_ahead(self, system: str, districts: list[str]) -> None:
+    def read_ahead(self, system: str, districts: list[str], with_schools: list[str]) -> None:
         pass
 
     def put(self, *args: Any) -> tuple[int, dict[str, Any]]:
@@ -348,3 +349,22 @@ def test_one_batch_sees_its_own_operations_in_every_case() -> None:
         b"unknown_site",
     }
     assert b'"status":201' in answers[0]
+
+
+def test_results_written_one_by_one_make_the_answer_json_response_made() -> None:
+    results = [
+        {"index": 0, "status": 201, "object": {"name": "m1", "spec": {"x": [1.5, None, True]}}},
+        {"index": 1, "status": 404, "error": {"code": "not_found", "message": "é \u2028"}},
+    ]
+    whole = json_response({"results": results})
+    ones = admin._results([admin._encoded(r) for r in results])
+    assert (ones.body, ones.raw_headers, ones.status_code) == (
+        whole.body,
+        whole.raw_headers,
+        whole.status_code,
+    )
+    # What orjson cannot write (an integer beyond 64 bits) goes to json_response's fallback.
+    odd = [*results, {"index": 2, "status": 200, "object": {"n": 2**70}}]
+    assert admin._results([admin._encoded(r) for r in odd]).body == json_response(
+        {"results": odd}
+    ).body

@@ -201,16 +201,19 @@ class Session:
 
     # -- reading -----------------------------------------------------------------------------------
 
-    def read_ahead(self, system: str, districts: list[str]) -> None:
-        """Reads the objects of these districts in ``system``, and whether the districts
-        exist: two queries for a batch instead of two for each district it addresses. Only
-        a shortcut: what is not read ahead is read when an operation first needs it."""
+    def read_ahead(self, system: str, districts: list[str], with_schools: list[str]) -> None:
+        """Reads the objects of these districts in ``system``, whether the districts exist,
+        and the schools of ``with_schools``: three queries for a batch instead of up to
+        three for each district it addresses. Only a shortcut: what is not read ahead is
+        read when an operation first needs it."""
         wanted = [
             d for d in dict.fromkeys(districts) if _sql_text(d) and not self._known(system, d)
         ]
         if wanted:
             self._load(system, wanted)
-            world.read_ahead(self.store, wanted)
+        world.read_ahead(
+            self.store, wanted, [d for d in dict.fromkeys(with_schools) if _sql_text(d)]
+        )
 
     def _known(self, system: str, district: str) -> bool:
         return (district, next(iter(COLLECTIONS[system]))) in self._read
