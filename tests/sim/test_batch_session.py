@@ -26,7 +26,7 @@ from simkit import ADMIN, SEED, SIM, SimClient, etr_spec, ets_spec, ps_connectio
 
 from intcfg.sim import admin, objects
 from intcfg.sim.app import create_app
-from intcfg.sim.contract import API, SYSTEM_OF_KIND
+from intcfg.sim.contract import API, COLLECTIONS, SYSTEM_OF_KIND
 from intcfg.sim.store import Store
 from intcfg.sim.web import json_response
 
@@ -72,23 +72,30 @@ def _before_session(store: Store) -> Iterator[_Before]:
         yield _Before(store)
 
 
-def _run(batches: list[tuple[str, list[dict[str, Any]]]], reference: bool) -> list[bytes]:
-    """The answers to the batches, then the stored objects, log and log sequence."""
+Request = tuple[str, str, dict[str, Any]]  # method, path, the client's keyword arguments
+
+
+def _run(requests: list[Request], reference: bool) -> list[bytes]:
+    """The answers (status, ETag, body), then the stored objects, log and log sequence."""
     clock = ["2026-11-22T10:00:00.000Z"]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(objects, "now", lambda: clock[0])
         mp.setattr(objects_before, "now", lambda: clock[0])
         if reference:
             mp.setattr(objects, "session", _before_session)
+            mp.setattr(objects, "put", objects_before.put)
+            mp.setattr(objects, "delete", objects_before.delete)
         app = create_app()
         client = SimClient(app, SIM)
         try:
             assert client.post("/_sim/seed", headers=ADMIN, json=WORLD).status_code == 200
             out = []
-            for n, (system, ops) in enumerate(batches):
+            for n, (method, path, kw) in enumerate(requests):
                 clock[0] = f"2026-11-22T10:{n // 60:02d}:{n % 60:02d}.000Z"
-                r = client.post(f"/{system}/{API}/batch", headers=ADMIN, json={"operations": ops})
-                out.append(b"%d " % r.status_code + r.content)
+                headers = {**ADMIN, **kw.get("headers", {})}
+                r = client.request(method, path, **{**kw, "headers": headers})
+                etag = r.headers.get("etag", "").encode()
+                out.append(b"%d %s " % (r.status_code, etag) + r.content)
             store = app.state.store
             out.append(
                 orjson.dumps(
@@ -117,26 +124,41 @@ def _renamed(texts: list[bytes]) -> list[bytes]:
     return [RANDOM.sub(name, text) for text in texts]
 
 
-def _batches(ops: list[dict[str, Any]], sizes: list[int]) -> list[tuple[str, list[dict[str, Any]]]]:
+def _batches(ops: list[dict[str, Any]], sizes: list[int]) -> list[Request]:
     """Consecutive operations in batches of the given sizes, cut where the system changes
     (a batch holds one system's kinds)."""
-    out: list[tuple[str, list[dict[str, Any]]]] = []
+    out: list[Request] = []
     start = 0
     for size in itertools.cycle(sizes):
         if start >= len(ops):
             return out
         chunk, start = ops[start : start + size], start + size
         for system, group in itertools.groupby(chunk, key=lambda op: SYSTEM_OF_KIND[op["kind"]]):
-            out.append((system, list(group)))
+            out.append(("POST", f"/{system}/{API}/batch", {"json": {"operations": list(group)}}))
     raise AssertionError("unreachable")
 
 
-def _assert_same(ops: list[dict[str, Any]], sizes: list[int]) -> list[bytes]:
-    batches = _batches(ops, sizes)
-    sessions = _run(batches, reference=False)
-    before = _run(batches, reference=True)
+def _singles(ops: list[dict[str, Any]]) -> list[Request]:
+    """Each operation as a PUT or DELETE of the object's own path."""
+    out: list[Request] = []
+    for op in ops:
+        system = SYSTEM_OF_KIND[op["kind"]]
+        path = f"/{system}/{API}/districts/{op['district']}/{COLLECTIONS[system][op['kind']]}"
+        kw: dict[str, Any] = {"params": {"site": op["site"]} if op.get("site") else {}}
+        if "ifRevision" in op:
+            kw["headers"] = {"If-Match": f'"{op["ifRevision"]}"'}
+        if op["op"] == "put":
+            kw["json"] = {k: op[k] for k in ("spec", "managedBy") if k in op}
+        out.append((op["op"].upper(), f"{path}/{op['name']}", kw))
+    return out
+
+
+def _assert_same(requests: list[Request]) -> list[bytes]:
+    sessions = _run(requests, reference=False)
+    before = _run(requests, reference=True)
     for n, (now, then) in enumerate(zip(sessions, before, strict=True)):
-        assert now == then, f"batch {n} of {len(batches)}" if n < len(batches) else "stored state"
+        where = f"request {n} of {len(requests)}" if n < len(requests) else "stored state"
+        assert now == then, where
     return sessions
 
 
@@ -257,11 +279,26 @@ def test_batches_answer_and_store_what_one_operation_at_a_time_did(
         ops = [
             _put("SyncConnection", "c1", ps_connection(SCHOOLS[d]), district=d) for d in (LAKE, RIV)
         ] + ops
-    answers = _assert_same(ops, sizes)
+    answers = _assert_same(_batches(ops, sizes))
     for code in sorted(
         set(re.findall(rb'"code":"([a-z_]+)"|"status":(20[01])', b"".join(answers)))
     ):
         event(b"".join(code).decode())  # --hypothesis-show-statistics: what the examples reached
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(ops=_sequence())
+def test_single_puts_and_deletes_answer_and_store_what_they_did_before(
+    ops: list[dict[str, Any]],
+) -> None:
+    """The object endpoints run a session of one operation each."""
+    _assert_same(_singles(ops))
 
 
 # -- every case, on purpose -----------------------------------------------------------------------
@@ -335,7 +372,7 @@ def test_one_batch_sees_its_own_operations_in_every_case() -> None:
         _put("StateAssessmentIntegration", "ets", ets_spec(), managedBy=None),
     ]
     # One batch per system, and the same again: everything now exists or fails the same way.
-    answers = _assert_same(ops + ops, [len(ops)])
+    answers = _assert_same(_batches(ops + ops, [len(ops)]))
     codes = set(re.findall(rb'"code":"([a-z_]+)"', b"".join(answers)))
     assert codes >= {
         b"unknown_connection",
@@ -365,6 +402,7 @@ def test_results_written_one_by_one_make_the_answer_json_response_made() -> None
     )
     # What orjson cannot write (an integer beyond 64 bits) goes to json_response's fallback.
     odd = [*results, {"index": 2, "status": 200, "object": {"n": 2**70}}]
-    assert admin._results([admin._encoded(r) for r in odd]).body == json_response(
-        {"results": odd}
-    ).body
+    assert (
+        admin._results([admin._encoded(r) for r in odd]).body
+        == json_response({"results": odd}).body
+    )
