@@ -365,7 +365,7 @@ class Session:
                 )
         elif kind in ("FieldMapping", "Schedule"):
             connection = spec["connection"]
-            if self.get(district, "SyncConnection", connection) is None:
+            if (connection, "") not in self._objects(district, "SyncConnection"):
                 raise ApiError(
                     422,
                     "unknown_connection",
@@ -375,14 +375,12 @@ class Session:
             field = "type" if kind == "FieldMapping" else "job"
             value = spec[field]
             objs = self._objects(district, kind)
-            clash = min(
-                (
-                    ref
-                    for ref in objs
-                    if ref[0] != name and _same_job(_parsed(objs, ref), connection, field, value)
-                ),
-                default=None,
-            )
+            clash = None  # the first by name and site (as SQL would order them)
+            for ref in objs:
+                if ref[0] != name and (clash is None or ref < clash):
+                    other = _parsed(objs, ref)["spec"]
+                    if other.get("connection") == connection and other.get(field) == value:
+                        clash = ref
             if clash is not None:
                 raise ApiError(
                     409,
@@ -476,12 +474,6 @@ def _sql_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _same_job(obj: dict[str, Any], connection: str, field: str, value: Any) -> bool:
-    """Whether a mapping (field "type") or schedule (field "job") does the same job."""
-    spec = obj["spec"]
-    return bool(spec.get("connection") == connection and spec.get(field) == value)
 
 
 def _secrets(
