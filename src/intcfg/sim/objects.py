@@ -184,8 +184,9 @@ class Session:
     Every write carries one timestamp, the instant the session began (a transaction
     commits at one instant). Nothing changes an object in place: a change is a new dict.
 
-    Only inside ``store.transaction()``, in the thread that opened it: its lock and BEGIN
-    IMMEDIATE keep every other writer out while the copy is in use.
+    A session that changes anything lives inside ``store.transaction()``, in the thread
+    that opened it: its lock and BEGIN IMMEDIATE keep every other writer out while the
+    copy is in use (``session`` opens one; a session that only checks needs none).
     """
 
     def __init__(self, store: Store) -> None:
@@ -197,6 +198,7 @@ class Session:
         self._changed: dict[tuple[str, str, str, str, str], str | None] = {}
         self._log: list[tuple[str, str]] = []  # (district, entry) to append, in order
         self._districts: set[str] = set()  # known to exist
+        self._school_ids: dict[str, frozenset[str]] = {}  # of the districts asked about
         self._random = b""  # for ids, drawn 64 at a time
 
     # -- reading -----------------------------------------------------------------------------------
@@ -237,10 +239,19 @@ class Session:
             objs = self._read[district, kind]
         return objs
 
+    # Whether a district exists and which schools it has: the store's memo answers for the
+    # transaction, the session's without its lock.
+
     def _require_district(self, district: str) -> None:
         if district not in self._districts:
             world.require_district(self.store, district)
             self._districts.add(district)
+
+    def _schools_of(self, district: str) -> frozenset[str]:
+        found = self._school_ids.get(district)
+        if found is None:
+            found = self._school_ids[district] = world.school_ids(self.store, district)
+        return found
 
     def _check_site(self, district: str, kind: str, site: str | None) -> None:
         self._require_district(district)
@@ -250,7 +261,7 @@ class Session:
             raise ApiError(
                 400, "site_not_supported", f"{kind} has no per-site configuration; leave site out"
             )
-        if site not in world.school_ids(self.store, district):
+        if site not in self._schools_of(district):
             raise ApiError(
                 422,
                 "unknown_site",
@@ -354,7 +365,7 @@ class Session:
         self, district: str, kind: str, name: str, spec: dict[str, Any]
     ) -> None:
         if kind == "SyncConnection":
-            known = world.school_ids(self.store, district)
+            known = self._schools_of(district)
             unknown = [s for s in spec.get("schools", []) if s not in known]
             if unknown:
                 raise ApiError(
