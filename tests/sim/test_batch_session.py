@@ -1,13 +1,13 @@
-"""A batch applied through objects.Session answers and stores exactly what its operations
-applied one at a time, each against SQLite in a savepoint of its own, did before the
-sessions (objects_before.py keeps that implementation as the reference).
+"""A batch applied through objects.Session, and a single PUT or DELETE (a session of one
+operation), answers and stores exactly what its operations, applied one at a time against
+SQLite, each in a savepoint of its own, did before the sessions (objects_before.py keeps
+that implementation as the reference).
 
-Both sides get the same batches over HTTP, with the same clock (one instant per batch).
-Only what is random by design, the ids and the secrets' digests, is renamed in order of
-appearance; then the answers must be equal byte for byte, and so must the objects, the
-portal's log and its sequence afterwards. The examples are derandomized, like the
-suite's other property tests.
-"""
+Both sides get the same requests over HTTP, with the same clock (one instant per
+request). Only what is random by design, the ids and the secrets' digests, is renamed in
+order of appearance; then the answers must be equal byte for byte, and so must the
+objects, the portal's log and its sequence afterwards. The examples are derandomized,
+like the suite's other property tests."""
 
 from __future__ import annotations
 
