@@ -6,8 +6,10 @@ upserts and DELETE removes, both idempotent; lists are paginated with limit/curs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -191,15 +193,23 @@ class AdminApi:
                     f"a batch holds at most {MAX_BATCH} operations, not {len(ops)}",
                 )
             check_body("BatchRequest", body, system)
-            with self.store.transaction():  # one commit; each operation its own savepoint
-                results = [self._one(system, i, op) for i, op in enumerate(body["operations"])]
-            return json_response({"results": results})
+            return self.apply_batch(system, body["operations"])
 
         return batch
 
-    def _one(self, system: str, index: int, op: Any) -> dict[str, Any]:
+    def apply_batch(self, system: str, ops: Sequence[Any]) -> Response:
+        """The answer to a batch of operations that fits the BatchRequest schema.
+
+        One transaction, one commit: each operation sees the ones before it, and one that
+        fails changes nothing (objects.Session)."""
+        with objects.session(self.store) as s:
+            _read_ahead(s, system, ops)
+            results = [_encoded(self._one(s, system, i, op)) for i, op in enumerate(ops)]
+        return _results(results)
+
+    def _one(self, s: objects.Session, system: str, index: int, op: Any) -> dict[str, Any]:
         try:
-            status, obj = self._apply(system, op)
+            status, obj = self._apply(s, system, op)
         except ApiError as e:
             return {"index": index, "status": e.status, **e.body()}
         result: dict[str, Any] = {"index": index, "status": status}
@@ -207,7 +217,9 @@ class AdminApi:
             result["object"] = render(obj)
         return result
 
-    def _apply(self, system: str, op: Any) -> tuple[int, dict[str, Any] | None]:
+    def _apply(
+        self, s: objects.Session, system: str, op: Any
+    ) -> tuple[int, dict[str, Any] | None]:
         if not isinstance(op, dict) or op.get("op") not in ("put", "delete"):
             raise ApiError(
                 400,
@@ -239,11 +251,11 @@ class AdminApi:
                 400, "invalid_operation", "ifRevision is a revision number (0: must not exist yet)"
             )
         if op["op"] == "delete":
-            objects.delete(self.store, district, kind, name, site or None, expected)
+            s.delete(district, kind, name, site or None, expected)
             return 204, None
         check_name(name, "name")
         body = {k: op[k] for k in ("spec", "managedBy") if k in op}
-        return objects.put(self.store, district, kind, name, site or None, body, expected)
+        return s.put(district, kind, name, site or None, body, expected)
 
     # -- the seed's operations ---------------------------------------------------------------------
 
@@ -281,6 +293,36 @@ class AdminApi:
             self.store, objects.require(self.store, district, "Schedule", name)
         )
         return json_response(render(obj), headers=etag(obj))
+
+
+def _read_ahead(s: objects.Session, system: str, ops: Sequence[Any]) -> None:
+    """What the operations will read, in a few queries for all of them (a shortcut only)."""
+    ops = [op for op in ops if isinstance(op, dict) and isinstance(op.get("district"), str)]
+    s.read_ahead(
+        system,
+        [op["district"] for op in ops],
+        [op["district"] for op in ops if op.get("site") or op.get("kind") == "SyncConnection"],
+    )
+
+
+def _encoded(result: dict[str, Any]) -> bytes | dict[str, Any]:
+    """A result as the answer's JSON will hold it, written at once so that what it holds
+    need not live until the batch ends (the dict itself if orjson cannot write it)."""
+    try:
+        return orjson.dumps(result)
+    except TypeError:
+        return result
+
+
+def _results(encoded: list[bytes | dict[str, Any]]) -> Response:
+    """The answer json_response({"results": ...}) gives, from the results written one by
+    one (orjson writes a list as its items' JSON joined by commas)."""
+    written = [e for e in encoded if isinstance(e, bytes)]
+    if len(written) == len(encoded):
+        return Response(b'{"results":[' + b",".join(written) + b"]}", media_type="application/json")
+    return json_response(
+        {"results": [orjson.loads(e) if isinstance(e, bytes) else e for e in encoded]}
+    )
 
 
 def _by_method(**endpoints: Endpoint) -> Endpoint:

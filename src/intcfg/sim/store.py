@@ -74,6 +74,8 @@ class Store:
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(SCHEMA)
             self._key = self._meta_key()
+            # The key set up once: each digest starts from a copy of this one.
+            self._hmac = hmac.new(self._key, digestmod="sha256")
 
     def _meta_key(self) -> bytes:
         row = self._db.execute("SELECT value FROM meta WHERE key='hmac_key'").fetchone()
@@ -93,8 +95,7 @@ class Store:
         """Serialises writers in this process; BEGIN IMMEDIATE serialises other processes.
 
         Inside another transaction of this thread it is a savepoint: its failure undoes only
-        its own writes, and they are committed with the outer transaction (a batch of a
-        hundred operations, each on its own, is one commit).
+        its own writes, and they are committed with the outer transaction.
         """
         with self._lock:
             self._depth += 1
@@ -148,7 +149,9 @@ class Store:
 
     def digest(self, value: str) -> str:
         """The keyed fingerprint under which a secret value is kept."""
-        return "hmac-sha256:" + hmac.digest(self._key, value.encode("utf-8"), "sha256").hex()
+        mac = self._hmac.copy()
+        mac.update(value.encode("utf-8"))
+        return "hmac-sha256:" + mac.hexdigest()
 
     def matches(self, value: str, digest: str | None) -> bool:
         return digest is not None and hmac.compare_digest(self.digest(value), digest)

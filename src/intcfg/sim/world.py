@@ -66,6 +66,33 @@ def _school_ids(store: Store, district_id: str) -> frozenset[str]:
     return frozenset(row[0] for row in rows)
 
 
+def read_ahead(store: Store, district_ids: list[str], with_schools: list[str]) -> None:
+    """Whether these districts exist, and the schools of ``with_schools``, read in one
+    query each for what require_district and school_ids will ask in the open transaction
+    (outside one, nothing is kept)."""
+    if district_ids:
+        rows = store.query(
+            f"SELECT id FROM districts WHERE id IN ({_marks(district_ids)})", tuple(district_ids)
+        )
+        found = {row[0] for row in rows}
+        for did in district_ids:
+            store.fact(("district", did), lambda did=did: did in found)  # type: ignore[misc]
+    if with_schools:
+        schools: dict[str, frozenset[str]] = dict.fromkeys(with_schools, frozenset())
+        for did, ids in store.query(
+            "SELECT district, json_group_array(id) FROM schools "
+            f"WHERE district IN ({_marks(with_schools)}) GROUP BY district",
+            tuple(with_schools),
+        ):
+            schools[did] = frozenset(loads(ids))
+        for did, ids in schools.items():
+            store.fact(("schools", did), lambda ids=ids: ids)  # type: ignore[misc]
+
+
+def _marks(values: list[str]) -> str:
+    return ",".join("?" * len(values))
+
+
 def student(store: Store, district_id: str, student_id: str) -> dict[str, Any]:
     found = store.doc(
         "SELECT data FROM students WHERE district=? AND id=?", (district_id, student_id)
