@@ -9,9 +9,9 @@ plain strings and are kept only as keyed digests.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-import orjson
 
 from ..secrets import secret_paths
 from .schemas import write_validator
@@ -107,13 +107,25 @@ def check_spec(kind: str, spec: Any) -> tuple[dict[str, Any], dict[str, str]]:
         details = [{"path": _json_path(e.instance_path), "message": e.message} for e in errors[:20]]
         first = details[0]
         raise ApiError(422, "invalid_spec", f"{first['path']}: {first['message']}", details)
-    found = secret_values(kind, spec)
-    clean = orjson.loads(orjson.dumps(spec))
-    for path in secret_paths(kind):
-        parent = _parent(clean, path)
-        if parent is not None:
-            parent.pop(path[-1], None)
-    return clean, found
+    return _without(spec, secret_paths(kind)), secret_values(kind, spec)
+
+
+def _without(spec: dict[str, Any], paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
+    """``spec`` without the values at ``paths``: the dicts on the way to one are copied,
+    the rest is shared (nothing changes a stored object in place: a change is a new
+    dict), which spares a deep copy of every spec written."""
+    clean = dict(spec)
+    for path in paths:
+        node = clean
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                break
+            child = node[part] = dict(child)
+            node = child
+        else:
+            node.pop(path[-1], None)
+    return clean
 
 
 def render(obj: dict[str, Any]) -> dict[str, Any]:

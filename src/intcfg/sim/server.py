@@ -3,6 +3,7 @@ port (``--port 0`` picks a free one) before the first request can arrive."""
 
 from __future__ import annotations
 
+import gc
 import signal
 import socket
 import threading
@@ -53,6 +54,11 @@ def serve(app: Starlette, sock: socket.socket, on_ready: Callable[[str], None]) 
         server.should_exit = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # What the process holds by now (modules, schemas and their validators, the routes)
+    # lives as long as the server: kept out of the collector's passes, which a busy
+    # simulator makes every few thousand objects it allocates.
+    gc.collect()
+    gc.freeze()
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
     )
