@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intcfg.jsonout import canonical, canonical_chunks, member_chunks, pretty, pretty_chunks
+from intcfg.jsonout import canonical, canonical_chunks, compact, member_chunks, pretty, pretty_chunks
 
 SCALARS = (
     st.none()
@@ -39,6 +40,13 @@ def test_pretty_is_json_dumps_with_indent_two(value: Any, sort_keys: bool) -> No
 def test_canonical_is_the_compact_sorted_utf8_text(value: Any) -> None:
     expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     assert canonical(value) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(values(SCALARS.filter(lambda v: not isinstance(v, str)) | st.text(st.characters(exclude_categories=("Cs",)))))
+def test_compact_is_what_httpx_sends_for_json(value: Any) -> None:
+    body = {"operations": value}  # json=None would send no body at all
+    assert compact(body) == httpx.Request("POST", "http://127.0.0.1/", json=body).content
 
 
 @settings(max_examples=300, deadline=None)

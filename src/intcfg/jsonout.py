@@ -56,6 +56,18 @@ def canonical(value: Any) -> bytes:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def compact(value: Any) -> bytes:
+    """What httpx sends for ``json=value``: ``json.dumps(value, ensure_ascii=False,
+    separators=(",", ":"), allow_nan=False)`` as UTF-8, through orjson (a batch of a hundred
+    specs in a tenth of the time). For values without floats (a spec: the schemas hold whole
+    numbers only), where the two write the same bytes; a value orjson refuses takes the
+    standard library's way."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
 _GROUP = 200  # list items written by one encoder call: a few hundred KB of a record
 
 

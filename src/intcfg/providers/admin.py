@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from ..errors import ProviderError
+from ..jsonout import compact
 from ..secrets import scrub
 from . import http
 from .base import (
@@ -149,9 +150,11 @@ class AdminProvider:
     async def _batch(self, ops: builtins.list[BatchOp]) -> builtins.list[BatchResult]:
         for op in ops:
             self._check(op.kind, op.site)
-        body = {"operations": [_operation(op, self.managed_by) for op in ops]}
+        body = compact({"operations": [_operation(op, self.managed_by) for op in ops]})
         # Each item is an upsert or a delete by natural key: the whole batch is safe to retry.
-        response = await self._send("POST", f"{self.base()}/batch", json=body, retry=True)
+        response = await self._send(
+            "POST", f"{self.base()}/batch", content=body, headers=_JSON, retry=True
+        )
         self._fail(response)
         items = self._object(response).get("results", [])
         if not isinstance(items, builtins.list) or not all(isinstance(i, dict) for i in items):
@@ -209,6 +212,9 @@ def _code(response: httpx.Response) -> str | None:
         return None
     error = body.get("error") if isinstance(body, dict) else None
     return error.get("code") if isinstance(error, dict) else None
+
+
+_JSON = {"Content-Type": "application/json"}
 
 
 def _operation(op: BatchOp, managed_by: str) -> dict[str, Any]:

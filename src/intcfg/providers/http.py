@@ -217,17 +217,19 @@ def _redirected(request: httpx.Request, response: httpx.Response, system: str) -
 async def _send_once(
     client: httpx.AsyncClient, request: httpx.Request, system: str, auth: Any
 ) -> httpx.Response:
-    shown = _shown_url(request.url)
     try:
         return await client.send(request, auth=auth)
     except ResponseTooLarge as e:
-        message = f"{system}: {request.method} {shown}: {e}"
+        failure = str(e)
     except httpx.TimeoutException:
-        message = f"{system}: {request.method} {shown}: timed out"
+        failure = "timed out"
     except httpx.ConnectError as e:
-        message = f"{system}: {request.method} {shown}: cannot connect ({_reason(e)})"
+        failure = f"cannot connect ({_reason(e)})"
     except httpx.HTTPError as e:
-        message = f"{system}: {request.method} {shown}: {type(e).__name__} ({_reason(e)})"
+        failure = f"{type(e).__name__} ({_reason(e)})"
+    # Only now: scrubbing looks for every secret resolved (an apply's: thousands).
+    shown = _shown_url(request.url)
+    message = f"{system}: {request.method} {shown}: {failure}"
     raise ProviderError(scrub(message), system=system, method=request.method, url=shown)
 
 
