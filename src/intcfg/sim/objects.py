@@ -18,11 +18,12 @@ from typing import Any
 
 from . import world
 from .contract import COLLECTIONS, ID_PREFIX, SITE_KINDS, SYSTEM_OF_KIND, ApiError, check_spec
-from .store import Store, dumps, loads, now
+from .store import Store, dumps, loads, marks, now
 
 PUT_FIELDS = frozenset({"spec", "managedBy"})
 KEY = "system=? AND district=? AND kind=? AND name=? AND site=?"
 SELECT = f"SELECT data FROM objects WHERE {KEY}"
+UPSERT = "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?)"
 
 
 def get(
@@ -226,7 +227,7 @@ class Session:
                 self._read[d, kind] = {}
         rows = self.store.query(
             "SELECT district, kind, name, site, data FROM objects "
-            f"WHERE system=? AND district IN ({','.join('?' * len(districts))})",
+            f"WHERE system=? AND district IN ({marks(districts)})",
             (system, *districts),
         )
         for d, kind, name, site, data in rows:
@@ -463,7 +464,7 @@ class Session:
         if gone:
             db.executemany(f"DELETE FROM objects WHERE {KEY}", gone)
         if kept:
-            db.executemany("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?)", kept)
+            db.executemany(UPSERT, kept)
         if self._log:
             db.executemany("INSERT INTO integration_log (district, data) VALUES (?, ?)", self._log)
         self._changed.clear()
@@ -537,7 +538,7 @@ def _next(
 
 def write(db: Any, obj: dict[str, Any]) -> None:
     db.execute(
-        "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?)",
+        UPSERT,
         (
             SYSTEM_OF_KIND[obj["kind"]],
             obj["district"],

@@ -162,6 +162,11 @@ class Store:
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
 
+def marks(values: list[str]) -> str:
+    """The placeholders of ``IN (...)`` for ``values``."""
+    return ",".join("?" * len(values))
+
+
 def dumps(data: Any) -> str:
     """A document as stored: compact JSON, keys sorted. What is stored came through
     ``web.json_body`` (no number JSON cannot carry, no integer beyond 64 bits) or from the

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import students as sample
 from .contract import ApiError
-from .store import Store, dumps, loads, now
+from .store import Store, dumps, loads, marks, now
 
 VENDORS = ("powerschool", "aeries", "oneroster", "skyward", "ets", "etranscript")
 # Token lifetimes the vendors document (PowerSchool 30 days, Aeries OneRoster 6 hours);
@@ -72,7 +72,7 @@ def read_ahead(store: Store, district_ids: list[str], with_schools: list[str]) -
     (outside one, nothing is kept)."""
     if district_ids:
         rows = store.query(
-            f"SELECT id FROM districts WHERE id IN ({_marks(district_ids)})", tuple(district_ids)
+            f"SELECT id FROM districts WHERE id IN ({marks(district_ids)})", tuple(district_ids)
         )
         found = {row[0] for row in rows}
         for did in district_ids:
@@ -81,16 +81,12 @@ def read_ahead(store: Store, district_ids: list[str], with_schools: list[str]) -
         schools: dict[str, frozenset[str]] = dict.fromkeys(with_schools, frozenset())
         for did, ids in store.query(
             "SELECT district, json_group_array(id) FROM schools "
-            f"WHERE district IN ({_marks(with_schools)}) GROUP BY district",
+            f"WHERE district IN ({marks(with_schools)}) GROUP BY district",
             tuple(with_schools),
         ):
             schools[did] = frozenset(loads(ids))
         for did, ids in schools.items():
             store.fact(("schools", did), lambda ids=ids: ids)  # type: ignore[misc]
-
-
-def _marks(values: list[str]) -> str:
-    return ",".join("?" * len(values))
 
 
 def student(store: Store, district_id: str, student_id: str) -> dict[str, Any]:
