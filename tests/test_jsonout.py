@@ -7,10 +7,11 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intcfg.jsonout import canonical, canonical_chunks, compact, member_chunks, pretty, pretty_chunks
+from intcfg.jsonout import Made, canonical, canonical_chunks, compact, items_text, pretty, pretty_chunks
 
 SCALARS = (
     st.none()
@@ -86,14 +87,26 @@ def test_pretty_in_chunks_is_pretty(value: Any, sort_keys: bool, depth: int) -> 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.text(max_size=4), values(SCALARS), max_size=5), st.booleans(), st.integers(0, 4), st.data())
-def test_members_made_ahead_go_in_their_place(value: dict[str, Any], sort_keys: bool, depth: int, data: Any) -> None:
-    ahead = data.draw(st.sets(st.sampled_from(sorted(value)))) if value else set()
-    made = {key: b"".join(member_chunks(value[key], sort_keys, depth)) for key in ahead}
-    pieces = list(pretty_chunks(value, sort_keys, depth, made))
-    assert b"".join(pieces).decode("ascii") == pretty(value, sort_keys)
-    if depth:  # members are written one by one (at depth 0 the value is written whole)
-        assert all(any(piece is made[key] for piece in pieces) for key in ahead)  # as they are, not remade
+@given(st.lists(values(SCALARS), max_size=12), st.booleans(), st.integers(0, 2), st.data())
+def test_a_list_made_ahead_in_runs_is_the_same_text(items: list[Any], sort_keys: bool, level: int, data: Any) -> None:
+    # The list ``level`` levels deep in dicts that are written member by member.
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(items) - 1)))) if len(items) > 1 else set())
+    parts = [items[a:b] for a, b in zip([0, *cuts], [*cuts, len(items)], strict=True) if items[a:b]]
+    runs = tuple(items_text(part, sort_keys, level) for part in parts)
+
+    def nest(value: Any) -> Any:
+        for _ in range(level):
+            value = {"k": value, "a": 1}
+        return value
+
+    pieces = list(pretty_chunks(nest(Made(runs)), sort_keys, depth=level + 1))
+    assert b"".join(pieces).decode("ascii") == pretty(nest(items), sort_keys)
+    assert all(any(piece is run for piece in pieces) for run in runs)  # as they are, not remade
+
+
+def test_a_list_made_ahead_is_refused_where_values_are_written_whole() -> None:
+    with pytest.raises(ValueError, match="made ahead 1 levels deep"):
+        b"".join(pretty_chunks({"k": Made((b"  1",))}, depth=1))
 
 
 @settings(max_examples=400, deadline=None)

@@ -33,7 +33,7 @@ from . import gitpack
 from .desired import Address
 from .diff import Applied
 from .errors import AuditError
-from .jsonout import member_chunks, pretty_bytes, pretty_chunks
+from .jsonout import Made, items_text, pretty_bytes, pretty_chunks
 from .log import ev, phased
 
 log = logging.getLogger(__name__)
@@ -128,20 +128,42 @@ def trailer(value: str) -> str:
 
 
 class RecordAhead:
-    """A member of the next record, its text deflated on a thread while the live writes go
-    on (the plan of a 10,000-object apply is 30 MB of text: a third of a second that the
-    audit commit need not wait for then)."""
+    """The text of the next record's plan changes, deflated district by district while the
+    reads go on (the plan of a 10,000-object apply is 30 MB of text: a third of a second
+    that the writes and the audit commit need not spend). ``add`` takes a district's
+    changes as the plan's JSON holds them, as soon as they are known."""
 
-    def __init__(self, key: str, value: Any) -> None:
-        self.key = key
-        self.value = value
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intcfg-record")
-        self._run = pool.submit(lambda: gitpack.deflated(member_chunks(value, sort_keys=True)))
-        pool.shutdown(wait=False)
+    LEVEL = 2  # where a record holds its plan's changes: record -> plan -> changes
 
-    def made(self, record: dict[str, Any]) -> dict[str, gitpack.Deflated]:
-        """The member's run for ``record``, if ``record`` holds the value made ahead."""
-        return {self.key: self._run.result()} if record.get(self.key) is self.value else {}
+    def __init__(self) -> None:
+        self._runs: dict[str, tuple[list[dict[str, Any]], gitpack.Deflated]] = {}
+
+    def add(self, changes: list[dict[str, Any]]) -> None:
+        """One district's changes (the JSON objects of ``plan.prepare``), in plan order."""
+        if changes:
+            run = gitpack.deflated([items_text(changes, True, self.LEVEL)])
+            self._runs[changes[0]["district"]] = (changes, run)
+
+    def made(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` with its plan's changes as the runs made ahead when it holds exactly
+        the objects they were made of, district after district; else ``record`` itself
+        (the runs are of those objects: another object, even an equal one, is written
+        as usual)."""
+        plan = record.get("plan")
+        if not isinstance(plan, dict) or not isinstance(plan.get("changes"), list) or not self._runs:
+            return record
+        changes = plan["changes"]
+        runs: list[gitpack.Deflated] = []
+        at = 0
+        for district in sorted(self._runs):
+            objects, run = self._runs[district]
+            if any(a is not b for a, b in itertools.zip_longest(objects, changes[at : at + len(objects)])):
+                return record
+            runs.append(run)
+            at += len(objects)
+        if at != len(changes):
+            return record
+        return {**record, "plan": {**plan, "changes": Made(tuple(runs))}}
 
 
 class Commit(NamedTuple):
@@ -287,10 +309,10 @@ def _blobs(by_file: dict[str, dict[Address, Applied]], commit: Commit, stored: s
     lock, so the two share the cores. A state file the last commit holds as it is
     (``stored``: those ids) is not packed again.
     """
-    made = commit.ahead.made(commit.record) if commit.ahead else {}
+    record = commit.ahead.made(commit.record) if commit.ahead else commit.record
     with ThreadPoolExecutor(max_workers=1) as pool:
         states = pool.submit(_state_blobs, by_file, stored)
-        last = gitpack.streamed(itertools.chain(pretty_chunks(commit.record, True, made=made), (b"\n",)))
+        last = gitpack.streamed(itertools.chain(pretty_chunks(record, True), (b"\n",)))
         ids, entries = states.result()
     new = {e.oid: e for e in [*entries, last]}  # one entry an object, however many files hold it
     gitpack.write(folder, list(new.values()))

@@ -172,21 +172,34 @@ def _reading_ahead(
             ahead.abandon()
 
 
-def preparing(text: bool = False, json: bool = False) -> Any:
+class Ahead(NamedTuple):
+    """What an apply makes of each district while the reads go on, for after them: where
+    the secrets of the specs its writes send are, the text of its record's plan changes."""
+
+    reveal: Any  # apply.RevealAhead
+    record: Any  # audit.RecordAhead
+
+
+def preparing(text: bool = False, json: bool = False, writes: Ahead | None = None) -> Any:
     """What makes a plan's output ahead, district by district while the read-ahead child
     reads the others (the command's process waits then, and steps back for the child:
-    prefetch.py): the text's lines, the JSON objects (a saved plan, a journal, a record).
-    None when neither is wanted."""
+    prefetch.py): the text's lines, the JSON objects (a saved plan, a journal, a record),
+    and an apply's ``writes``. None when none is wanted."""
     from . import plan
     from .render import plan as rendered
 
-    makers = ([rendered.prepare] if text else []) + ([plan.prepare] if json else [])
-    if not makers:
+    if not (text or json or writes):
         return None
 
-    def prepare(changes: list[Any]) -> None:
-        for make in makers:
-            make(changes)
+    def prepare(changes: list[Any], desired: list[Any]) -> None:
+        if text:
+            rendered.prepare(changes)
+        if json or writes:
+            made = plan.prepare(changes)
+            if writes:
+                writes.record.add(made)
+        if writes:
+            writes.reveal.add(changes, desired)
 
     return prepare
 
@@ -279,21 +292,22 @@ def drift_repository(start: Path | None, districts: tuple[str, ...], shard: str 
 
 
 def _reveal(repository: Repository) -> Any:
-    from .apply import reveal_with
+    from .apply import RevealAhead
     from .secrets import SecretResolver
 
-    resolver = SecretResolver(repository.root)
-    return reveal_with(resolver.resolve)
+    return RevealAhead(SecretResolver(repository.root).resolve)
 
 
-async def _apply(repository: Repository, ctx: Any, request: ApplyRequest, progress: Any) -> list[Any]:
+async def _apply(
+    repository: Repository, ctx: Any, request: ApplyRequest, progress: Any, reveal: Any = None
+) -> list[Any]:
     from . import loop
     from .apply import Options
     from .providers.connect import open_providers
 
     async with open_providers(repository, request.live) as providers:
         options = Options(request.prune, request.parallelism)
-        return await loop.apply_context(ctx, providers, _reveal(repository), options, progress)
+        return await loop.apply_context(ctx, providers, reveal or _reveal(repository), options, progress)
 
 
 def _safety(repository: Repository) -> Any:
@@ -366,14 +380,16 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         # cannot change under another apply between them and this one's writes).
         with _reading_ahead(start, districts, shard, request.live) as ahead:
             repository = load_repository(start, processes=_loading_beside(ahead))
-            # The plan is shown as text, and its JSON goes to the journal and the record.
-            ctx = _run(_plan(repository, districts, shard, request.live, True, ahead, preparing(text=True, json=True)))
+            # The plan is shown as text, its JSON goes to the journal and the record, and
+            # the writes' specs are revealed: all made as each district is compared.
+            writes = Ahead(_reveal(repository), audit.RecordAhead())
+            prepare = preparing(text=True, json=True, writes=writes)
+            ctx = _run(_plan(repository, districts, shard, request.live, True, ahead, prepare))
         if saved is not None:
             loop.check_current(saved, ctx.plan)
         loop.prune_guard(ctx, request.prune)
         check_safety(ctx.plan, loop.managed_counts(ctx), _safety(repository), request.force, request.prune)
         results: list[Any] = []
-        ahead = None
         git_dir = audit.git_dir(root)
         left = journal.read(git_dir)  # entries of applies that died before their audit commit
         recorded = audit.head_runs(root, branch) if left else set()
@@ -384,14 +400,13 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
                 return ApplyOutcome([], None)
             now = dt.datetime.now(dt.timezone.utc)
             journal.write(git_dir, [*interrupted, journal.entry(run_id, ctx.plan, loop.actor(), now)])
-            ahead = loop.record_ahead(ctx.plan)
-            results = _run(_apply(repository, ctx, request, None))
+            results = _run(_apply(repository, ctx, request, None, writes.reveal))
             for result in results:
                 echo(_result_line(result), detail=result.outcome == "ok")
         else:
             echo(text(ctx.plan), nl=False, detail=True)
         fingerprint = _fingerprint(repository, True)
-        outcome = _record(root, branch, ctx, results, fingerprint, run_id, interrupted, git_dir, ahead)
+        outcome = _record(root, branch, ctx, results, fingerprint, run_id, interrupted, git_dir, writes.record)
         if outcome.commit:
             notes = [f"recovered {len(outcome.recovered)}"] if outcome.recovered else []
             n = len(interrupted)

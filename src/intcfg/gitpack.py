@@ -47,7 +47,7 @@ def whole(content: bytes, oid: bytes | None = None) -> Entry:
 
 class Deflated(NamedTuple):
     """A run of a blob's content deflated on its own, ahead of the rest of the blob (an
-    audit record's plan, deflated on a thread while the live writes go on)."""
+    audit record's plan changes, deflated district by district while the reads go on)."""
 
     data: bytes  # raw deflate that ends on a byte boundary, with no final block
     size: int  # the length of the content

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 import orjson
 
-T = TypeVar("T")
 _NON_ASCII = re.compile(r"[^\x00-\x7e]")  # and DEL, as json escapes it
 
 
@@ -91,28 +90,49 @@ def canonical_chunks(value: Any, depth: int = 2) -> Iterator[bytes]:
         yield b"}"
 
 
-def pretty_chunks(
-    value: Any, sort_keys: bool = False, depth: int = 3, made: Mapping[str, T] | None = None
-) -> Iterator[bytes | T]:
+class Made(NamedTuple):
+    """A list whose items' text was made ahead, in runs (``items_text``, in any form: an
+    audit record's plan changes, deflated district by district while the reads go on).
+    ``pretty_chunks`` writes the list's brackets around the runs and yields each run as
+    it is; only ``pretty_chunks`` takes it, at a level it writes member by member."""
+
+    runs: tuple[Any, ...]
+
+
+def items_text(items: list[Any], sort_keys: bool, level: int) -> bytes:
+    """The text of ``items`` (not empty) as a list ``level`` levels deep holds them: what
+    ``pretty_bytes`` writes between the line of the list's bracket and its last newline.
+    Runs of a list's items, in order, joined by a comma and a newline, are the text of
+    all of them."""
+    inner = pretty_bytes(items, sort_keys)[2:-2]
+    return b"  " * level + inner.replace(b"\n", b"\n" + b"  " * level) if level else inner
+
+
+def pretty_chunks(value: Any, sort_keys: bool = False, depth: int = 3) -> Iterator[bytes | Any]:
     """``pretty_bytes`` in pieces: dicts less than ``depth`` levels deep are written key by
     key, lists that deep a few hundred items at a time, each deeper value whole. An audit
     record holds the plan of every change of a run: its text whole would be tens of
     megabytes on top of the objects it comes from. A list of flat items (scalars, or
     dicts and lists of scalars) is written in groups at any depth: item by item, each
     would be a handful of tiny pieces (a record's 10,000 results were 180,000 of them).
-
-    ``made``: members of ``value`` (a dict written member by member: ``depth`` at least 1)
-    whose text was made ahead from their ``member_chunks``, in whatever form; each is
-    yielded as it is in their place."""
-    yield from _chunks(value, sort_keys, 0, depth, made or {})
+    A ``Made`` list's runs are yielded as they are, in their place."""
+    yield from _chunks(value, sort_keys, 0, depth)
 
 
-def member_chunks(value: Any, sort_keys: bool = False, depth: int = 3) -> Iterator[bytes]:
-    """The pieces of ``value`` as ``pretty_chunks`` writes it as a member of a dict."""
-    yield from _chunks(value, sort_keys, 1, depth, {})
-
-
-def _chunks(value: Any, sort_keys: bool, level: int, depth: int, made: Mapping[str, Any]) -> Iterator[Any]:
+def _chunks(value: Any, sort_keys: bool, level: int, depth: int) -> Iterator[Any]:
+    if isinstance(value, Made):
+        if level >= depth:
+            raise ValueError(f"a list made ahead {level} levels deep, where values are written whole")
+        if not value.runs:
+            yield b"[]"
+            return
+        yield b"[\n"
+        for i, run in enumerate(value.runs):
+            if i:
+                yield b",\n"
+            yield run
+        yield b"\n" + b"  " * level + b"]"
+        return
     whole = level >= depth or not isinstance(value, dict | list) or not value
     if whole or (isinstance(value, dict) and not all(isinstance(k, str) for k in value)):
         data = pretty_bytes(value, sort_keys)
@@ -124,10 +144,7 @@ def _chunks(value: Any, sort_keys: bool, level: int, depth: int, made: Mapping[s
         yield b"{\n"
         for i, (key, item) in enumerate(items):
             yield pad + pretty_bytes(key) + b": "
-            if key in made:
-                yield made[key]
-            else:
-                yield from _chunks(item, sort_keys, level + 1, depth, {})
+            yield from _chunks(item, sort_keys, level + 1, depth)
             yield b",\n" if i < len(items) - 1 else b"\n"
         yield b"  " * level + b"}"
         return
@@ -135,15 +152,13 @@ def _chunks(value: Any, sort_keys: bool, level: int, depth: int, made: Mapping[s
     if level + 1 < depth and not all(_flat(item) for item in value):
         for i, item in enumerate(value):
             yield pad
-            yield from _chunks(item, sort_keys, level + 1, depth, {})
+            yield from _chunks(item, sort_keys, level + 1, depth)
             yield b",\n" if i < len(value) - 1 else b"\n"
     else:
         # Items written whole, a group at a time: the group's text without its brackets is
         # its items' text one level in, separated as they are in the list.
-        indent = b"\n" + b"  " * level
         for start in range(0, len(value), _GROUP):
-            inner = pretty_bytes(value[start : start + _GROUP], sort_keys)[2:-2]
-            yield b"  " * level + inner.replace(b"\n", indent) if level else inner
+            yield items_text(value[start : start + _GROUP], sort_keys, level)
             yield b",\n" if start + _GROUP < len(value) else b"\n"
     yield b"  " * level + b"]"
 

@@ -30,6 +30,10 @@ class Scope(NamedTuple):
     shard: str | None = None
 
 
+# What makes a district's output (and an apply's writes) ahead: its changes, its desired objects.
+Prepare = Callable[[list[Change], list[DesiredObject]], None]
+
+
 class PlanContext(NamedTuple):
     plan: Plan
     desired: dict[Address, DesiredObject]
@@ -74,11 +78,12 @@ async def make_plan(
     fingerprint: Fingerprint | None,
     source_commit: str | None,
     prefetched: Prefetch | Prefetched | None = None,
-    prepare: Callable[[list[Change]], None] | None = None,
+    prepare: Prepare | None = None,
 ) -> PlanContext:
     """Read the live systems of the scope and diff them against the desired state (the
     districts ``prefetched`` read already are taken from it). ``prepare`` is given each
-    district's changes as they are known: the output made ahead while the reads go on."""
+    district's changes and desired objects as they are known: the output (and an apply's
+    writes) made ahead while the reads go on."""
     in_scope = set(chosen.districts)
     desired = {o.address: o for o in state.objects if o.address.district in in_scope}
     # What needs no live object first: a read-ahead child may still be reading.
@@ -113,7 +118,7 @@ class _ByDistrict:
         applied: Mapping[Address, Applied],
         fingerprint: Fingerprint | None,
         wants: Mapping[Address, dict[str, Any]],
-        prepare: Callable[[list[Change]], None] | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         self.prepare = prepare
         self.desired: dict[str, list[DesiredObject]] = {}
@@ -135,7 +140,7 @@ class _ByDistrict:
         )
         self.rows[district] = canonical(_live_rows(live))[1:-1]
         if self.prepare is not None:
-            self.prepare(self.done[district])
+            self.prepare(self.done[district], self.desired.get(district, []))
 
     def live_digest(self) -> str:
         """``_live_digest`` of every live object compared: the text of a list of rows in
@@ -254,7 +259,7 @@ def record(
     """Write one audit commit when anything changed, an interrupted run's changes are
     recovered, or ``interrupted`` runs (their journal entries, see journal.py) are to be
     recorded. ``run`` is this run's id, the one its own journal entry carries; ``ahead``:
-    the record's plan, made ahead (``record_ahead``)."""
+    the record's plan changes, made ahead while the reads went on."""
     in_scope = set(ctx.scope.districts)
     old = {a: s for a, s in ctx.head.state.items() if a.district in in_scope}
     fresh = new_state(old, results, ctx.desired, ctx.live, fingerprint, ctx.wants)
@@ -307,11 +312,6 @@ def _counts(results: list[Result]) -> str:
     bad = sum(1 for r in results if r.outcome in ("failed", "blocked"))
     text = f"{done['create']} created, {done['update']} updated, {done['delete']} deleted"
     return text + (f", {bad} failed" if bad else "")
-
-
-def record_ahead(plan: Plan) -> audit.RecordAhead:
-    """Start making the record's plan (its largest part) while the live writes go on."""
-    return audit.RecordAhead("plan", plan.to_dict())
 
 
 def _record_body(

@@ -138,12 +138,16 @@ class Prepared:
 _PREPARED = Prepared()
 
 
-def prepare(changes: Iterable[Change]) -> None:
-    """Make the JSON objects of ``changes`` before the plan is whole: an apply calls this
-    for each district as it is compared, while the read-ahead child reads the others
-    (its journal and record need the plan's JSON as soon as the reads end)."""
+def prepare(changes: Iterable[Change]) -> list[dict[str, Any]]:
+    """Make the JSON objects of ``changes`` before the plan is whole (and return them): an
+    apply calls this for each district as it is compared, while the read-ahead child
+    reads the others (its journal and record need the plan's JSON as soon as the reads
+    end)."""
+    made = []
     for c in changes:
-        _PREPARED.put(c, _change_json(c))
+        made.append(_change_json(c))
+        _PREPARED.put(c, made[-1])
+    return made
 
 
 def _changes_json(changes: Iterable[Change]) -> list[dict[str, Any]]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, NamedTuple
 
-from intcfg.apply import Applier, Options, Result, new_state, reveal_with
+from intcfg.apply import Applier, Options, Result, RevealAhead, new_state, reveal_with
 from intcfg.desired import Address, DesiredObject
-from intcfg.diff import Applied, diff
+from intcfg.diff import Applied, Change, diff
 from intcfg.errors import ProviderError, SecretError
 from intcfg.providers.base import MAX_BATCH, BatchOp, BatchResult
 
@@ -208,6 +208,50 @@ def test_reveal_copies_only_the_way_to_each_secret_and_names_where_one_failed() 
         assert str(e) == "MISSING is not set (lakeside.yaml:9:11)"
     else:
         raise AssertionError("the missing secret was revealed")
+
+
+def test_secrets_found_ahead_are_revealed_when_written_and_a_failure_comes_with_its_write() -> None:
+    walked: list[Address] = []
+
+    class Spec(dict):  # type: ignore[type-arg]
+        """A spec that tells when a walk goes through it."""
+
+        def items(self) -> Any:
+            walked.append(self["at"])
+            return super().items()
+
+    def resolve(ref: dict[str, str], where: Any) -> Shown:
+        if ref == {"env": "MISSING"}:
+            raise SecretError(f"MISSING is not set ({where()})")
+        return Shown("value-of-" + ref["env"])
+
+    def spec(address: Address, **fields: Any) -> DesiredObject:
+        return DesiredObject(address, Spec(at=address, **fields), {"secret": "lakeside.yaml:3:9"}, {})  # type: ignore[dict-item]
+
+    gone = Address("enroll", D, "Schedule", "old")
+    same = Address("sis", D, "ETranscriptVendor", "same")
+    desired = {
+        CONN: spec(CONN, vendor="powerschool", secret={"env": "MISSING"}),
+        MAP: spec(MAP, connection="ps", type="import-student", auth={"token": {"env": "TOKEN"}}),
+        SCHED: spec(SCHED, connection="ps", cron="0 2 * * *"),
+        VENDOR: spec(VENDOR, url="https://p.example.org", key={"env": "KEY"}),
+    }
+    changes = [*diff(list(desired.values()), {}, {}), Change(gone, "delete", "git"), Change(same, "noop", "git")]
+    walked.clear()
+    ahead = RevealAhead(resolve)
+    ahead.add(changes, [*desired.values(), spec(gone), spec(same)])
+    assert sorted(walked) == sorted(desired)  # what is written, each once: not a delete's, not a no-op's
+    walked.clear()
+    system = FakeSystem()
+    results = asyncio.run(Applier({"enroll": system, "sis": system}, desired, {}, ahead, Options()).run(changes))
+    assert walked == []  # no spec walked again while writing
+    outcomes = {r.address: (r.outcome, r.message) for r in results}
+    assert outcomes[CONN] == ("failed", "MISSING is not set (lakeside.yaml:3:9)")
+    assert outcomes[MAP][0] == outcomes[SCHED][0] == "blocked"  # on the connection, as without finding them ahead
+    sent = {op.name: op.spec for ops in system.requests for op in ops}
+    assert sent == {"parchment": {"at": VENDOR, "url": "https://p.example.org", "key": "value-of-KEY"}}
+    assert desired[VENDOR].spec["key"] == {"env": "KEY"}  # the spec itself unchanged
+    assert ahead(desired[VENDOR]) == sent["parchment"] and walked == [VENDOR]  # found once: then walked anew
 
 
 def test_progress_reports_each_result_once() -> None:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,11 +157,23 @@ def test_record_is_json_with_sorted_keys(repo: Path) -> None:
 
 
 def test_a_record_whose_plan_was_made_ahead_is_the_same_text(repo: Path) -> None:
-    plan = {"changes": [{"address": f"sis/d/Kind/n{i}", "fields": [{"path": "x", "after": i}]} for i in range(900)]}
-    record = {"format": "intcfg-audit", "plan": plan, "results": [{"outcome": "ok"}], "actor": "ci"}
-    ahead = audit.RecordAhead("plan", plan)
-    assert ahead.made({**record, "plan": {**plan}}) == {}  # another value: made as usual
-    assert list(ahead.made(record)) == ["plan"]
+    def change(district: str, i: int) -> dict[str, Any]:
+        return {"address": f"sis/{district}/Kind/n{i}", "district": district, "fields": [{"path": "x", "after": i}]}
+
+    by_district = {d: [change(d, i) for i in range(n)] for d, n in (("b", 300), ("a", 450), ("c", 1))}
+    changes = [c for d in sorted(by_district) for c in by_district[d]]
+    record = {"format": "intcfg-audit", "plan": {"changes": changes, "digest": "x"}, "results": [{"outcome": "ok"}]}
+    ahead = audit.RecordAhead()
+    for made in by_district.values():  # districts come in any order
+        ahead.add(made)
+    ahead.add([])
+    made = ahead.made(record)
+    assert [type(run).__name__ for run in made["plan"]["changes"].runs] == ["Deflated"] * 3
+    # Equal objects that are not those the runs were made of, or in another order: as usual.
+    assert ahead.made({**record, "plan": {"changes": [dict(c) for c in changes]}})["plan"]["changes"] == changes
+    assert ahead.made({**record, "plan": {"changes": changes[::-1]}})["plan"]["changes"] == changes[::-1]
+    assert ahead.made({**record, "plan": {"changes": changes[:-1]}})["plan"]["changes"] == changes[:-1]
+    assert ahead.made({**record, "plan": {"changes": [*changes, changes[0]]}})["plan"]["changes"][-1] is changes[0]
     sha = audit.write(repo, BRANCH, None, a_commit({})._replace(record=record, ahead=ahead))
     blob = git(repo, "show", f"{sha}:records/20261122T101500Z-0123456789ab.json")
     assert blob == json.dumps(record, indent=2, sort_keys=True)

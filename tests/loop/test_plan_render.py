@@ -89,7 +89,7 @@ def test_output_made_ahead_district_by_district_is_the_golden_one(fmt: str, name
     plan = sample_plan()
     prepare = preparing(text=True, json=True)
     for district in (L, R):  # as a plan's districts are compared, while the reads go on
-        prepare([c for c in plan.changes if c.address.district == district])
+        prepare([c for c in plan.changes if c.address.district == district], [])
     assert RENDERERS[fmt](plan) == (GOLDEN / name).read_text(encoding="utf-8")
 
 
@@ -98,12 +98,12 @@ def test_output_made_ahead_for_another_plan_is_not_taken_and_effects_still_come(
     from intcfg.plan import Plan as P
 
     other = sample_plan()
-    preparing(text=True, json=True)(list(other.changes))  # then never rendered
+    preparing(text=True, json=True)(list(other.changes), [])  # then never rendered
     plan = sample_plan()  # equal changes, other objects
     assert RENDERERS["text"](plan) == (GOLDEN / "plan.txt").read_text(encoding="utf-8")
 
     first = str(plan.changes[0].address)
     with_effects = P(plan.changes, plan.inputs, ((first, ({"student": "s1"},)),))
-    preparing(json=True)(list(with_effects.changes))
+    preparing(json=True)(list(with_effects.changes), [])
     changes = with_effects.to_dict()["changes"]
     assert [c.get("effects") for c in changes] == [[{"student": "s1"}]] + [None] * (len(changes) - 1)
