@@ -90,7 +90,7 @@ async def make_plan(
     wants = {a: comparable(o, fingerprint) for a, o in desired.items()}
     config_digest = _config_digest(desired, wants)
     applied = {a: s for a, s in head.state.items() if a.district in in_scope}
-    by_district = _ByDistrict(desired, applied, fingerprint, wants, prepare)
+    by_district = _ByDistrict(desired, applied, fingerprint, wants, prepare, chosen.districts)
     # The districts a read-ahead child sends are compared as they come, while it reads on.
     live = await _live(providers, chosen.districts, prefetched, by_district.compare)
     with log.phase("plan.diff", "compared desired, live and last-applied", desired=len(desired)) as p:
@@ -110,7 +110,9 @@ async def make_plan(
 class _ByDistrict:
     """The diff, district by district: a change depends only on its own address's desired,
     live and last-applied objects, and a plan's changes are in address order, whose first
-    key is the district."""
+    key is the district. Districts are compared as they come, and prepared (``prepare``)
+    in the plan's order: each once those before it (of ``order``, the plan's districts)
+    are compared."""
 
     def __init__(
         self,
@@ -119,8 +121,11 @@ class _ByDistrict:
         fingerprint: Fingerprint | None,
         wants: Mapping[Address, dict[str, Any]],
         prepare: Prepare | None = None,
+        order: Iterable[str] = (),
     ) -> None:
         self.prepare = prepare
+        self.order = sorted(set(order))
+        self.prepared = 0  # how many districts of ``order`` are prepared
         self.desired: dict[str, list[DesiredObject]] = {}
         for address, obj in desired.items():
             self.desired.setdefault(address.district, []).append(obj)
@@ -135,12 +140,16 @@ class _ByDistrict:
         """Diff ``district`` (one of the plan's) against ``live``, all of its live objects."""
         if district in self.done:
             return
-        self.done[district] = diff(
+        changes = diff(
             self.desired.get(district, []), dict(live), self.applied.get(district, {}), self.fingerprint, self.wants
         )
+        self.done[district] = sorted(changes, key=lambda c: c.address.sort_key())  # as the plan holds them
         self.rows[district] = canonical(_live_rows(live))[1:-1]
-        if self.prepare is not None:
-            self.prepare(self.done[district], self.desired.get(district, []))
+        while self.prepared < len(self.order) and self.order[self.prepared] in self.done:
+            ready = self.order[self.prepared]
+            self.prepared += 1
+            if self.prepare is not None:
+                self.prepare(self.done[ready], self.desired.get(ready, []))
 
     def live_digest(self) -> str:
         """``_live_digest`` of every live object compared: the text of a list of rows in

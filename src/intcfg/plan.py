@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from .desired import Address
 from .diff import Change, FieldChange
 from .errors import ConfigError, UnsafePlanError
-from .jsonout import canonical_chunks, pretty
+from .jsonout import canonical, canonical_chunks, pretty
 
 FORMAT = "intcfg-plan"
 VERSION = 1
@@ -81,7 +81,8 @@ class Plan(NamedTuple):
         if _last is not None and _last[0] is self:
             return _last[1]
         body = _body(self)
-        body["digest"] = digest_of(body)
+        body["digest"] = _HASHED.digest(self, body) or digest_of(body)
+        _HASHED.forget()
         effects = dict(self.effects)
         body["changes"] = [  # a prepared object is not changed: effects go on a copy
             {**change, "effects": list(found)} if (found := effects.get(change["address"])) else change
@@ -143,11 +144,48 @@ def prepare(changes: Iterable[Change]) -> list[dict[str, Any]]:
     apply calls this for each district as it is compared, while the read-ahead child
     reads the others (its journal and record need the plan's JSON as soon as the reads
     end)."""
+    changes = list(changes)
     made = []
     for c in changes:
         made.append(_change_json(c))
         _PREPARED.put(c, made[-1])
+    _HASHED.add(changes, made)
     return made
+
+
+class _Hashed:
+    """The digest's text of the changes prepared so far, hashed as they come: a plan's
+    districts are prepared in plan order (loop.make_plan), and the text of a plan's JSON
+    object with sorted keys begins with its changes. The digest of a plan whose changes
+    are those, in that order, needs only the rest of its text hashed after them."""
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self.changes: list[Change] = []
+        self.sha = hashlib.sha256(b'{"changes":[')
+
+    def add(self, changes: list[Change], made: list[dict[str, Any]]) -> None:
+        if made:
+            self.sha.update((b"," if self.changes else b"") + canonical(made)[1:-1])
+            self.changes += changes
+
+    def digest(self, plan: Plan, body: dict[str, Any]) -> str | None:
+        """``digest_of(body)`` (``body``: the JSON object of ``plan`` without its digest),
+        if the changes hashed are ``plan``'s; else None."""
+        if len(plan.changes) != len(self.changes) or any(a is not b for a, b in zip(plan.changes, self.changes)):
+            return None
+        if min(body) != "changes" or len(body) < 2:  # the changes first, then other keys
+            return None
+        rest = canonical({key: value for key, value in body.items() if key != "changes"})
+        sha = self.sha.copy()
+        sha.update(b"]," + rest[1:])
+        return "sha256:" + sha.hexdigest()
+
+
+# The digest's text of the changes prepared so far; the next to_dict takes it.
+_HASHED = _Hashed()
 
 
 def _changes_json(changes: Iterable[Change]) -> list[dict[str, Any]]:

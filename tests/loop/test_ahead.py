@@ -1,6 +1,7 @@
 """An apply makes part of its writes and of its audit record while the reads go on (each
-district as it is compared): where each spec's secrets are, and the text of the record's
-plan changes. What it sends and records is what it would make after the reads."""
+district as it is compared): where each spec's secrets are, the plan's digest, the text of
+the record's plan changes. What it sends and records is what it would make after the
+reads."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from loopkit import (  # noqa: F401 - server_fixture, rig_fixture: fixtures
     server_fixture,
 )
 
-from intcfg import apply, audit, journal
+from intcfg import apply, audit, journal, plan
 from intcfg.jsonout import Made
 
 
@@ -34,6 +35,9 @@ def test_an_apply_sends_and_records_what_it_made_while_reading(rig: Rig, monkeyp
         return record_made(self, record)
 
     monkeypatch.setattr(audit.RecordAhead, "made", spying)
+    digests: list[str | None] = []
+    hashed = plan._Hashed.digest
+    monkeypatch.setattr(plan._Hashed, "digest", lambda self, *a: digests.append(hashed(self, *a)) or digests[-1])
     monkeypatch.setattr(apply, "secret_paths", lambda spec: walked.append(spec) or paths(spec))
     walked_before_writes: list[int] = []
     write_journal = journal.write
@@ -44,6 +48,7 @@ def test_an_apply_sends_and_records_what_it_made_while_reading(rig: Rig, monkeyp
 
     [commit] = audit_log(rig.repo)
     [changes] = made
+    assert digests[-1] == commit.record["plan"]["digest"]  # hashed district by district as they were compared
     assert isinstance(changes, Made) and len(changes.runs) == len({c["district"] for c in commit.record["plan"]["changes"]})
     planned = json.loads(before.out)
     assert commit.record["plan"] == {**planned, "inputs": {**planned["inputs"], "state": "none"}}

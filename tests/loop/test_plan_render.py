@@ -93,6 +93,27 @@ def test_output_made_ahead_district_by_district_is_the_golden_one(fmt: str, name
     assert RENDERERS[fmt](plan) == (GOLDEN / name).read_text(encoding="utf-8")
 
 
+def test_a_digest_hashed_district_by_district_is_the_digest_of_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    from intcfg import plan as module
+    from intcfg.engine import preparing
+
+    expected = sample_plan().to_dict()["digest"]
+    plan = sample_plan()
+    prepare = preparing(json=True)
+    for district in sorted({c.address.district for c in plan.changes}):  # in plan order, as make_plan does
+        prepare([c for c in plan.changes if c.address.district == district], [])
+    monkeypatch.setattr(module, "digest_of", lambda body: pytest.fail("the whole plan was hashed again"))
+    assert plan.to_dict()["digest"] == expected
+    monkeypatch.undo()
+    # Districts out of order, or another plan's changes: the digest is taken of the whole.
+    plan = sample_plan()
+    for district in sorted({c.address.district for c in plan.changes}, reverse=True):
+        prepare([c for c in plan.changes if c.address.district == district], [])
+    assert plan.to_dict()["digest"] == expected
+    prepare(list(sample_plan().changes), [])
+    assert sample_plan().to_dict()["digest"] == expected
+
+
 def test_output_made_ahead_for_another_plan_is_not_taken_and_effects_still_come() -> None:
     from intcfg.engine import preparing
     from intcfg.plan import Plan as P
