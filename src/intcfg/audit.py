@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ from .diff import Applied
 from .errors import AuditError
 from .jsonout import Made, items_text, pretty_bytes, pretty_chunks
 from .log import ev, phased
+from .secrets import child_environment
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +212,7 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) ->
             "moved and holds no part of it: fix that, then run again"
         ) from e
     try:
-        repo.git.update_ref(f"refs/heads/{branch}", new, expected or "0" * 40)
+        _git(repo, "update-ref", f"refs/heads/{branch}", new, expected or "0" * 40)
     except git.GitCommandError as e:
         if _head(repo, branch) == expected:  # not moved: the ref could not be written
             raise AuditError(
@@ -226,7 +228,7 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) ->
 
 def _head(repo: git.Repo, branch: str) -> str | None:
     try:
-        return str(repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}"))
+        return _git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
     except git.GitCommandError:
         return None
 
@@ -240,19 +242,17 @@ def _build(repo: git.Repo, expected: str | None, commit: Commit, by_file: dict[s
     """
     with tempfile.TemporaryDirectory(prefix="intcfg-audit-") as tmp, _quarantine(repo) as objects:
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index"), **objects}
-        g = repo.git
         stored: dict[str, str] = {}
         if expected:
-            g.read_tree(expected, env=env)
+            _git(repo, "read-tree", expected, env=env)
             stored = _state_files(repo, expected)
-            for path in stored:
-                if path not in by_file:
-                    g.update_index("--force-remove", path, env=env)
         files = [*by_file, f"records/{commit.record_name}"]
         shas = _blobs(by_file, commit, set(stored.values()), Path(objects["GIT_OBJECT_DIRECTORY"]) / "pack")
-        entries = "".join(f"100644 {sha}\t{path}\0" for path, sha in zip(files, shas, strict=True))
-        _with_input(repo, ["update-index", "-z", "--index-info"], entries, Path(tmp), env)
-        tree = g.write_tree(env=env)
+        # A state file no longer written is removed (mode 0), the others added or replaced.
+        gone = "".join(f"0 {'0' * 40}\t{path}\0" for path in stored if path not in by_file)
+        entries = gone + "".join(f"100644 {sha}\t{path}\0" for path, sha in zip(files, shas, strict=True))
+        _git(repo, "update-index", "-z", "--index-info", env=env, stdin=entries)
+        tree = _git(repo, "write-tree", env=env)
         args = ["-p", expected] if expected else []
         return _commit_tree(repo, tree, args, message(commit), env)
 
@@ -295,7 +295,7 @@ def _reason(e: OSError | git.GitCommandError) -> str:
 def _state_files(repo: git.Repo, commit: str) -> dict[str, str]:
     """The files under ``state/`` of ``commit``: each one's blob id by its path (one git
     process, not a walk of the trees in Python)."""
-    listing = repo.git.ls_tree("-r", "-z", "--full-tree", commit, "--", "state")
+    listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", "state")
     rows = (line.split("\t", 1) for line in listing.split("\0") if line)
     return {path: meta.split()[2] for meta, path in rows if meta.split()[1] == "blob"}
 
@@ -332,12 +332,23 @@ def _state_blobs(by_file: dict[str, dict[Address, Applied]], stored: set[str]) -
     return ids, entries
 
 
-def _with_input(repo: git.Repo, args: list[str], text: str, tmp: Path, env: dict[str, str] | None = None) -> str:
-    """``git ARGS`` with ``text`` as its standard input; its output."""
-    source = tmp / "stdin"
-    source.write_text(text, encoding="utf-8")
-    with open(source, "rb") as stdin:
-        return str(repo.git.execute(["git", *args], istream=stdin, env=env))
+def _git(repo: git.Repo, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> str:
+    """``git ARGS`` in ``repo``: its output without the last newline, or GitCommandError.
+    The audit commit's git processes run here, not through GitPython, which hands every
+    child the whole environment: they get ``secrets.child_environment()``."""
+    command = ["git", *args]
+    proc = subprocess.run(
+        command,
+        cwd=repo.working_dir,
+        input=stdin.encode("utf-8") if stdin is not None else None,
+        capture_output=True,
+        env={**child_environment(), "LANGUAGE": "C", "LC_ALL": "C", **(env or {})},
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise git.GitCommandError(command, proc.returncode, proc.stderr, proc.stdout)
+    out = proc.stdout.decode("utf-8", "replace")
+    return out[:-1] if out.endswith("\n") else out
 
 
 def _commit_tree(repo: git.Repo, tree: str, parents: list[str], text: str, objects: dict[str, str] | None = None) -> str:
@@ -348,12 +359,7 @@ def _commit_tree(repo: git.Repo, tree: str, parents: list[str], text: str, objec
         "GIT_COMMITTER_NAME": "intcfg",
         "GIT_COMMITTER_EMAIL": "intcfg@localhost",
     }
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", delete=False) as fh:
-        fh.write(text)
-    try:
-        return str(repo.git.commit_tree(tree, *parents, "-F", fh.name, env=env))
-    finally:
-        os.unlink(fh.name)
+    return _git(repo, "commit-tree", tree, *parents, "-F", "-", env=env, stdin=text)
 
 
 def push(root: Path, branch: str, remote: str = "origin") -> None:

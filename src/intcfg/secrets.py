@@ -154,6 +154,18 @@ def register(value: str) -> None:
     _SCRUBBER.add(value)
 
 
+# The names of the environment variables resolved as secrets by this process.
+_ENV_SECRETS: set[str] = set()
+
+
+def child_environment() -> dict[str, str]:
+    """The environment for intcfg's own child processes (git): this process's, without the
+    variables it resolved as secrets. They need none of them, a process's environment is
+    readable by its user, and it is copied at every start: at state scale thousands of
+    secrets made each git process five times as slow to start."""
+    return {name: value for name, value in os.environ.items() if name not in _ENV_SECRETS}
+
+
 # -- fingerprints -----------------------------------------------------------------------
 
 
@@ -246,6 +258,7 @@ class SecretResolver:
             )
         if not value:
             raise SecretError(f"{_at(where)}environment variable {name!r} is empty")
+        _ENV_SECRETS.add(name)
         return Secret(value, f"env {name}")
 
     def _file(self, target: str, where: Where) -> Secret:

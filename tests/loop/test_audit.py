@@ -239,3 +239,30 @@ def test_the_commits_are_those_git_fast_import_wrote_for_the_same_input(
     second = audit.write(repo, BRANCH, first, later)
     assert (first, second) == ("c817da5fd6d336999d4cf30df62753b0a60f7e17", "4f488055d1419b7abb28b386a0b80688e728fd57")
     git(repo, "fsck", "--strict", "--no-dangling")
+
+
+def test_the_audit_commits_git_processes_never_see_a_secret_of_the_environment(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import git as gitpython
+
+    from intcfg.secrets import SecretResolver
+
+    monkeypatch.setenv("INTCFG_TEST_CANARY_TOKEN", "canary-d41c")
+    monkeypatch.setenv("INTCFG_TEST_PLAIN", "plain-value")
+    SecretResolver(repo).resolve({"env": "INTCFG_TEST_CANARY_TOKEN"})
+    seen: list[str] = []
+    run = subprocess.run
+
+    def spying(command: list[str], **kw: Any) -> Any:
+        seen.append(str(kw.get("env")))
+        return run(command, **kw)
+
+    monkeypatch.setattr(subprocess, "run", spying)
+    audit.write(repo, BRANCH, None, a_commit({ETS: Applied("1", 1, {})}))
+    assert len(seen) >= 4  # update-index, write-tree, commit-tree, update-ref
+    assert all("plain-value" in env and "canary-d41c" not in env for env in seen)
+    # A git that shows its environment (an alias run by the shell) agrees.
+    shown = audit._git(gitpython.Repo(repo), "-c", "alias.environment=!env", "environment")
+    assert "INTCFG_TEST_PLAIN=plain-value" in shown.splitlines()
+    assert "canary-d41c" not in shown
