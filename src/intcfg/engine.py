@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,12 +130,14 @@ def _source_commit(root: Path) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-def _fingerprint(repository: Repository, resolve: bool) -> Any:
+def _fingerprint(repository: Repository, resolve: bool, resolver: Any = None) -> Any:
+    """Keyed fingerprints of the secrets, through ``resolver`` (an apply's one resolver
+    for the plan, the writes and the record: each value resolved once), or a new one."""
     if not resolve:
         return None
     from .secrets import SecretResolver, fingerprint, fingerprint_key
 
-    resolver = SecretResolver(repository.root)
+    resolver = resolver or SecretResolver(repository.root)
     key = fingerprint_key(repository.root)
     known: dict[tuple[str, str], str] = {}  # a secret named by many objects is keyed once
 
@@ -230,6 +233,7 @@ async def _plan(
     resolve: bool,
     ahead: Any = None,
     prepare: Any = None,
+    resolver: Any = None,
 ) -> Any:
     from . import audit, loop
     from .providers.connect import open_providers
@@ -237,7 +241,7 @@ async def _plan(
     head = audit.read(repository.root, repository.settings.audit_branch)
     state = repository.desired()
     chosen = loop.scope(state, head, districts, shard)
-    fingerprint = _fingerprint(repository, resolve)
+    fingerprint = _fingerprint(repository, resolve, resolver)
     async with open_providers(repository, live) as providers:
         return await loop.make_plan(
             state, providers, head, chosen, fingerprint, _source_commit(repository.root), ahead, prepare
@@ -291,11 +295,11 @@ def drift_repository(start: Path | None, districts: tuple[str, ...], shard: str 
     return ctx._replace(plan=Plan.create(drifted, ctx.plan.inputs))
 
 
-def _reveal(repository: Repository) -> Any:
+def _reveal(repository: Repository, resolver: Any = None) -> Any:
     from .apply import RevealAhead
     from .secrets import SecretResolver
 
-    return RevealAhead(SecretResolver(repository.root).resolve)
+    return RevealAhead((resolver or SecretResolver(repository.root)).resolve)
 
 
 async def _apply(
@@ -364,6 +368,7 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
     from . import audit, journal, loop
     from .plan import check_safety, from_json
     from .render.plan import text
+    from .secrets import SecretResolver
 
     root = _root(start)
     branch = load_settings_branch(root)
@@ -382,9 +387,10 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
             repository = load_repository(start, processes=_loading_beside(ahead))
             # The plan is shown as text, its JSON goes to the journal and the record, and
             # the writes' specs are revealed: all made as each district is compared.
-            writes = Ahead(_reveal(repository), audit.RecordAhead())
+            resolver = SecretResolver(repository.root)  # each secret resolved once for all
+            writes = Ahead(_reveal(repository, resolver), audit.RecordAhead())
             prepare = preparing(text=True, json=True, writes=writes)
-            ctx = _run(_plan(repository, districts, shard, request.live, True, ahead, prepare))
+            ctx = _run(_plan(repository, districts, shard, request.live, True, ahead, prepare, resolver))
         if saved is not None:
             loop.check_current(saved, ctx.plan)
         loop.prune_guard(ctx, request.prune)
@@ -401,11 +407,12 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
             now = dt.datetime.now(dt.timezone.utc)
             journal.write(git_dir, [*interrupted, journal.entry(run_id, ctx.plan, loop.actor(), now)])
             results = _run(_apply(repository, ctx, request, None, writes.reveal))
-            for result in results:
-                echo(_result_line(result), detail=result.outcome == "ok")
+            # A line a result, written a run of lines at a time (a state's apply has 10,000).
+            for ok, run in itertools.groupby(results, key=lambda r: r.outcome == "ok"):
+                echo("\n".join(_result_line(r) for r in run), detail=ok)
         else:
             echo(text(ctx.plan), nl=False, detail=True)
-        fingerprint = _fingerprint(repository, True)
+        fingerprint = _fingerprint(repository, True, resolver)
         outcome = _record(root, branch, ctx, results, fingerprint, run_id, interrupted, git_dir, writes.record)
         if outcome.commit:
             notes = [f"recovered {len(outcome.recovered)}"] if outcome.recovered else []
