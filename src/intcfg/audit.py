@@ -202,17 +202,21 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) ->
     if not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}\.json", commit.record_name):
         raise AuditError(f"refusing record name {commit.record_name!r}")
     by_file: dict[str, dict[Address, Applied]] = {}
+    paths: dict[tuple[str, str], str] = {}  # a file's path checked once, not once an object
     for address, applied in commit.state.items():
-        by_file.setdefault(state_path(address.system, address.district), {})[address] = applied
+        key = (address.system, address.district)
+        path = paths.get(key) or paths.setdefault(key, state_path(*key))
+        by_file.setdefault(path, {})[address] = applied
+    env = _environment()
     try:
-        new = _build(repo, expected, commit, by_file)
+        new = _build(repo, expected, commit, by_file, env)
     except (OSError, git.GitCommandError) as e:  # a full disk, a quota, a git that died
         raise AuditError(
             f"could not write the audit commit ({_reason(e)}); the audit branch {branch!r} was not "
             "moved and holds no part of it: fix that, then run again"
         ) from e
     try:
-        _git(repo, "update-ref", f"refs/heads/{branch}", new, expected or "0" * 40)
+        _git(repo, "update-ref", f"refs/heads/{branch}", new, expected or "0" * 40, env=env)
     except git.GitCommandError as e:
         if _head(repo, branch) == expected:  # not moved: the ref could not be written
             raise AuditError(
@@ -233,7 +237,9 @@ def _head(repo: git.Repo, branch: str) -> str | None:
         return None
 
 
-def _build(repo: git.Repo, expected: str | None, commit: Commit, by_file: dict[str, dict[Address, Applied]]) -> str:
+def _build(
+    repo: git.Repo, expected: str | None, commit: Commit, by_file: dict[str, dict[Address, Applied]], base: dict[str, str]
+) -> str:
     """The commit object (its blobs, tree and commit written; no ref moved).
 
     Its objects are written to an object directory of their own and join the repository's
@@ -241,11 +247,11 @@ def _build(repo: git.Repo, expected: str | None, commit: Commit, by_file: dict[s
     a full disk, leaves no part of them behind.
     """
     with tempfile.TemporaryDirectory(prefix="intcfg-audit-") as tmp, _quarantine(repo) as objects:
-        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index"), **objects}
+        env = {**base, "GIT_INDEX_FILE": os.path.join(tmp, "index"), **objects}
         stored: dict[str, str] = {}
         if expected:
             _git(repo, "read-tree", expected, env=env)
-            stored = _state_files(repo, expected)
+            stored = _state_files(repo, expected, base)
         files = [*by_file, f"records/{commit.record_name}"]
         shas = _blobs(by_file, commit, set(stored.values()), Path(objects["GIT_OBJECT_DIRECTORY"]) / "pack")
         # A state file no longer written is removed (mode 0), the others added or replaced.
@@ -292,10 +298,10 @@ def _reason(e: OSError | git.GitCommandError) -> str:
     return one_line(lines[-1]) if lines else f"git exited with status {e.status}"
 
 
-def _state_files(repo: git.Repo, commit: str) -> dict[str, str]:
+def _state_files(repo: git.Repo, commit: str, env: dict[str, str]) -> dict[str, str]:
     """The files under ``state/`` of ``commit``: each one's blob id by its path (one git
     process, not a walk of the trees in Python)."""
-    listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", "state")
+    listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", "state", env=env)
     rows = (line.split("\t", 1) for line in listing.split("\0") if line)
     return {path: meta.split()[2] for meta, path in rows if meta.split()[1] == "blob"}
 
@@ -343,16 +349,17 @@ def _state_blobs(files: list[dict[Address, Applied]], stored: set[str]) -> tuple
 
 
 def _git(repo: git.Repo, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> str:
-    """``git ARGS`` in ``repo``: its output without the last newline, or GitCommandError.
-    The audit commit's git processes run here, not through GitPython, which hands every
-    child the whole environment: they get ``secrets.child_environment()``."""
+    """``git ARGS`` in ``repo`` with the environment ``env`` (default: ``_environment()``):
+    its output without the last newline, or GitCommandError. The audit commit's git
+    processes run here, not through GitPython, which hands every child the whole
+    environment."""
     command = ["git", *args]
     proc = subprocess.run(
         command,
         cwd=repo.working_dir,
         input=stdin.encode("utf-8") if stdin is not None else None,
         capture_output=True,
-        env={**child_environment(), "LANGUAGE": "C", "LC_ALL": "C", **(env or {})},
+        env=_environment() if env is None else env,
         check=False,
     )
     if proc.returncode != 0:
@@ -361,9 +368,16 @@ def _git(repo: git.Repo, *args: str, env: dict[str, str] | None = None, stdin: s
     return out[:-1] if out.endswith("\n") else out
 
 
-def _commit_tree(repo: git.Repo, tree: str, parents: list[str], text: str, objects: dict[str, str] | None = None) -> str:
+def _environment() -> dict[str, str]:
+    """What intcfg's git processes run with: ``secrets.child_environment()`` (made once
+    for a commit's processes: a state's thousands of secrets take a while to leave out),
+    in English, as GitPython runs git."""
+    return {**child_environment(), "LANGUAGE": "C", "LC_ALL": "C"}
+
+
+def _commit_tree(repo: git.Repo, tree: str, parents: list[str], text: str, base: dict[str, str] | None = None) -> str:
     env = {
-        **(objects or {}),
+        **(base or _environment()),
         "GIT_AUTHOR_NAME": "intcfg",
         "GIT_AUTHOR_EMAIL": "intcfg@localhost",
         "GIT_COMMITTER_NAME": "intcfg",
