@@ -22,7 +22,7 @@ import base64
 import ipaddress
 import re
 import urllib.parse
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
 import httpx
@@ -66,6 +66,11 @@ class BearerAuth(httpx.Auth):
         self._token = token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        # The same flow without httpx's wrapper around the sync one (a generator a request).
         request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
         yield request
 
