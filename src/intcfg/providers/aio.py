@@ -12,9 +12,9 @@ sent, non-idempotent request is not mistaken for an unsent one and retried. The 
 goes out as httpx built it (its headers, its body, no compression or decompression added:
 the answer's body is handed on as it came), and its answer comes back to httpx, one
 response object per request (an adapter package wrapped each twice): read here, whole,
-when it declares a length of at most ``READ_WHOLE`` (a list page: httpx's stream of
-aiohttp's stream is four async iterators deep, and reading through them cost more CPU
-than the read), else streamed as it arrives (the retry transport limits its size).
+when it declares a length of at most ``READ_WHOLE`` (a list page: read through httpx's
+stream of aiohttp's stream it went through four async iterators), else streamed as it
+arrives (the retry transport limits its size).
 """
 
 from __future__ import annotations
