@@ -311,6 +311,7 @@ def test_only_a_client_built_with_cookies_sends_back_what_a_response_set(mocked:
     assert sent == [None, "ARRAffinity=abc" if keeps else None]
 
 
+_clients: dict[str, httpx.AsyncClient] = {}
 _URL_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 
 
@@ -330,7 +331,7 @@ def test_a_list_page_goes_to_the_url_the_spelled_out_address_names(
 ) -> None:
     """paginate hands httpx the page's URL already parsed where it can: the same URL,
     byte for byte, as httpx makes of the address spelled in full (or the same error)."""
-    c = http.build_client(base)
+    c = _clients.get(base) or _clients.setdefault(base, http.build_client(base))  # TLS set-up once
     path = "/" + "/".join(urllib.parse.quote(p, safe="") if quoted else p for p in parts)
     url = path if raw_query is None else f"{path}?{raw_query}"
 
