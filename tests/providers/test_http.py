@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import email.utils
+import urllib.parse
 from typing import Any
 
 import httpx
 import pytest
 import respx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from provkit import (
     mocked_fixture,  # noqa: F401 - fixtures
     run,
@@ -306,3 +309,60 @@ def test_only_a_client_built_with_cookies_sends_back_what_a_response_set(mocked:
     run(twice())
     sent = [call.request.headers.get("cookie") for call in route.calls]
     assert sent == [None, "ARRAffinity=abc" if keeps else None]
+
+
+_clients: dict[str, httpx.AsyncClient] = {}
+_URL_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    base=st.sampled_from(
+        [BASE, "http://127.0.0.1:8123/", "https://live.example.org:8443/admin", "http://[::1]:9/a%20b/",
+         "https://user:pw@live.example.org/", "https://live.example.org/?q=1"]
+    ),
+    parts=st.lists(st.one_of(_URL_TEXT, st.sampled_from([".", "..", "%41", "%zz", "a b", "~x"])), max_size=4),
+    raw_query=st.one_of(st.none(), _URL_TEXT),
+    query=st.dictionaries(st.sampled_from(["limit", "cursor", "site", "a b"]), _URL_TEXT, max_size=3),
+    quoted=st.booleans(),
+)
+def test_a_list_page_goes_to_the_url_the_spelled_out_address_names(
+    base: str, parts: list[str], raw_query: str | None, query: dict[str, str], quoted: bool
+) -> None:
+    """paginate hands httpx the page's URL already parsed where it can: the same URL,
+    byte for byte, as httpx makes of the address spelled in full (or the same error)."""
+    c = _clients.get(base) or _clients.setdefault(base, http.build_client(base))  # TLS set-up once
+    path = "/" + "/".join(urllib.parse.quote(p, safe="") if quoted else p for p in parts)
+    url = path if raw_query is None else f"{path}?{raw_query}"
+
+    def parsed(made: Any) -> tuple[Any, ...]:
+        try:
+            u = made() if callable(made) else made
+            u = httpx.URL(u) if isinstance(u, str) else u
+            return (str(u), u.scheme, u.userinfo, u.host, u.port, u.raw_path, u.query, u.fragment)
+        except httpx.InvalidURL as e:
+            return ("invalid", str(e))
+
+    assert parsed(lambda: http._page_url(c, url, query)) == parsed(lambda: http._absolute(c, url, query))
+
+
+def test_paginate_sends_names_and_cursors_quoted_as_before(mocked: respx.MockRouter) -> None:
+    cursor = "c/1 +%é?&="
+    pages = mocked.get(url__regex=r".*").mock(
+        side_effect=[
+            httpx.Response(200, json={"items": [{"n": 1}], "next": cursor}),
+            httpx.Response(200, json={"items": [], "next": None}),
+        ]
+    )
+
+    async def go() -> list[dict[str, Any]]:
+        async with http.build_client(BASE + "/prefix") as c:
+            name = urllib.parse.quote("Saint Mary's É", safe="")
+            return await http.paginate(c, f"/sis/admin/v1/districts/{name}/x", system="sis", params={"limit": "500"})
+
+    assert run(go()) == [{"n": 1}]
+    sent = [str(call.request.url) for call in pages.calls]
+    assert sent == [
+        f"{BASE}/prefix/sis/admin/v1/districts/Saint%20Mary%27s%20%C3%89/x?limit=500",
+        f"{BASE}/prefix/sis/admin/v1/districts/Saint%20Mary%27s%20%C3%89/x?limit=500&cursor=c%2F1%20%2B%25%C3%A9%3F%26%3D",
+    ]

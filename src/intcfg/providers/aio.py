@@ -10,8 +10,11 @@ Each aiohttp failure becomes the httpx error httpx's own transport raises for it
 connection the server dropped after the request was sent is a RemoteProtocolError, so a
 sent, non-idempotent request is not mistaken for an unsent one and retried. The request
 goes out as httpx built it (its headers, its body, no compression or decompression added:
-the answer's body is handed on as it came), and its answer streams back to httpx, one
-response object per request (an adapter package wrapped each twice).
+the answer's body is handed on as it came), and its answer comes back to httpx, one
+response object per request (an adapter package wrapped each twice): read here, whole,
+when it declares a length of at most ``READ_WHOLE`` (a list page: read through httpx's
+stream of aiohttp's stream it went through four async iterators), else streamed as it
+arrives (the retry transport limits its size).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ _MAPPING: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
 )
 _CHUNK = 1 << 16
+READ_WHOLE = 1 << 16  # bytes: an answer declaring at most this length is read at once
 _HTTP11 = b"HTTP/1.1"
 # TLS contexts by whether they verify: building one reads the CA bundle (tens of ms), and
 # a plan opens a transport per live system.
@@ -112,6 +116,22 @@ class AioTransport(httpx.AsyncBaseTransport):
         extensions = {"http_version": _HTTP11}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) <= READ_WHOLE:
+            try:
+                body = await response.read()
+            except (aiohttp.ClientError, TimeoutError) as e:
+                raise _mapped(e, request)  # noqa: B904 - _mapped sets the cause
+            finally:
+                response.release()
+            # httpx decodes a Content-Encoding as it does for a streamed body.
+            return httpx.Response(
+                response.status,
+                headers=response.raw_headers,
+                content=body,
+                request=request,
+                extensions=extensions,
+            )
         return httpx.Response(
             response.status,
             headers=response.raw_headers,

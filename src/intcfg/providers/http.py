@@ -22,7 +22,7 @@ import base64
 import ipaddress
 import re
 import urllib.parse
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
 import httpx
@@ -66,6 +66,13 @@ class BearerAuth(httpx.Auth):
         self._token = token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        # The same flow without httpx's wrapper around the sync one (a generator a request).
         request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
         yield request
 
@@ -145,7 +152,7 @@ def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
 async def send(
     client: httpx.AsyncClient,
     method: str,
-    url: str,
+    url: str | httpx.URL,
     *,
     system: str,
     retry: bool | None = None,
@@ -166,13 +173,14 @@ async def send(
     try:
         request = client.build_request(method, url, **kw)
     except UnicodeEncodeError:
+        shown = scrub(str(url))
         raise ProviderError(
-            f"{system}: {method} {scrub(url)}: a header would hold characters outside ASCII, which "
+            f"{system}: {method} {shown}: a header would hold characters outside ASCII, which "
             "HTTP does not carry (a credential sent in a header, such as a certificate or a token, "
             "must be ASCII): check the value (it is not shown)",
             system=system,
             method=method,
-            url=scrub(url),
+            url=shown,
         ) from None
     for _ in range(MAX_REDIRECTS + 1):
         response = await _send_once(client, request, system, auth)
@@ -317,7 +325,7 @@ async def paginate(
     cursors: set[str] = set()
     for _ in range(max_pages):
         response = raise_for_status(
-            await send(client, "GET", _absolute(client, url, query), system=system), system
+            await send(client, "GET", _page_url(client, url, query), system=system), system
         )
         page = json_body(response, system)
         problem = _page_problem(page, cursors)
@@ -336,6 +344,44 @@ async def paginate(
     raise ProviderError(
         f"{system}: GET {url}: more than {max_pages} pages", system=system, method="GET", url=url
     )
+
+
+# What httpx's parser leaves as it is in a path and in a query (its quote() keeps these
+# and every %XX); anything else, and a "." or ".." segment it would remove, goes to httpx.
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*")
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*")
+_URL_FIELDS = ("scheme", "userinfo", "host", "port", "path", "query", "fragment")
+
+
+def _page_url(client: httpx.AsyncClient, url: str, query: dict[str, str]) -> httpx.URL | str:
+    """The URL of a list page: ``_absolute``'s, as the httpx.URL httpx would parse it to.
+
+    httpx parses a URL string character by character (checks, quoting, the host's IP
+    address again): a fifth to a quarter of the CPU httpx and intcfg spend on a list
+    request (measured with the network left out). A page's URL is the
+    client's base URL, parsed already, with another path and query; when both are spelled
+    as httpx keeps them, the URL is the base URL's parsed form with those two replaced.
+    Otherwise (or should httpx keep its parsed form elsewhere one day) the string, parsed
+    by httpx as before."""
+    base = client.base_url
+    ref = getattr(base, "_uri_reference", None)
+    if "://" in url or getattr(ref, "_fields", None) != _URL_FIELDS:
+        return _absolute(client, url, query)
+    if ref.userinfo or ref.query is not None or ref.fragment is not None:
+        return _absolute(client, url, query)
+    path, mark, given = url.partition("?")
+    path = (ref.path or "/") + path.lstrip("/")  # an empty path is "/" in httpx's raw_path
+    if query:
+        encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+        given = f"{given}&{encoded}" if mark else encoded
+    elif not mark:
+        given = None
+    plain = _PLAIN_PATH.fullmatch(path) and (given is None or _PLAIN_QUERY.fullmatch(given))
+    if not plain or ("." in path and any(part in (".", "..") for part in path.split("/"))):
+        return _absolute(client, url, query)
+    parsed = httpx.URL(base)  # a copy of the parsed base, not parsed again
+    parsed._uri_reference = ref._replace(path=path, query=given)
+    return parsed
 
 
 def _absolute(client: httpx.AsyncClient, url: str, query: dict[str, str]) -> str:
