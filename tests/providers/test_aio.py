@@ -20,46 +20,10 @@ from intcfg.providers.retry import RetryPolicy
 FAST = RetryPolicy(max_attempts=4, base_delay=0.0, max_delay=0.0, max_total=10.0, attempt_timeout=10.0)
 
 
-class Hangup:
-    """A loopback server that reads each request and closes the connection unanswered."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.listener.settimeout(0.1)
-        self.requests = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(10)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                if data:
-                    self.requests += 1
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
-        self.listener.close()
-
-
 @pytest.fixture
-def hangup() -> Iterator[Hangup]:
-    server = Hangup()
+def hangup() -> Iterator[Canned]:
+    """A loopback server that reads each request and closes the connection unanswered."""
+    server = Canned(None)
     yield server
     server.close()
 
@@ -72,14 +36,14 @@ async def _post(url: str, retry: bool | None) -> None:
         await client.aclose()
 
 
-def test_a_dropped_connection_after_sending_is_not_retried_for_a_post(hangup: Hangup) -> None:
+def test_a_dropped_connection_after_sending_is_not_retried_for_a_post(hangup: Canned) -> None:
     with pytest.raises(ProviderError) as caught:
         asyncio.run(_post(hangup.url, None))
     assert str(caught.value).startswith(f"enroll: POST {hangup.url}/enroll/admin/v1/districts/d/schedules/n/run: RemoteProtocolError")
     assert hangup.requests == 1
 
 
-def test_a_dropped_connection_is_retried_when_the_request_is_safe_to_retry(hangup: Hangup) -> None:
+def test_a_dropped_connection_is_retried_when_the_request_is_safe_to_retry(hangup: Canned) -> None:
     with pytest.raises(ProviderError):
         asyncio.run(_post(hangup.url, True))
     assert hangup.requests == FAST.max_attempts
@@ -95,9 +59,10 @@ def test_a_refused_connection_says_it_cannot_connect() -> None:
 
 class Canned:
     """A loopback server that answers every request with ``answer`` (status line, headers
-    and body as bytes), then closes the connection."""
+    and body as bytes), or reads it and closes the connection unanswered (None), then
+    closes the connection."""
 
-    def __init__(self, answer: bytes) -> None:
+    def __init__(self, answer: bytes | None) -> None:
         self.answer = answer
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
@@ -125,7 +90,8 @@ class Canned:
                     data += chunk
                 if data:
                     self.requests += 1
-                    conn.sendall(self.answer)
+                    if self.answer is not None:
+                        conn.sendall(self.answer)
 
     def close(self) -> None:
         self.stop.set()
