@@ -385,8 +385,9 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         # cannot change under another apply between them and this one's writes).
         with _reading_ahead(start, districts, shard, request.live) as ahead:
             repository = load_repository(start, processes=_loading_beside(ahead))
-            # The plan is shown as text, its JSON goes to the journal and the record, and
-            # the writes' specs are revealed: all made as each district is compared.
+            # The plan is shown as text, its JSON (and digest) goes to the journal and the
+            # record, and the writes' specs hold secrets: all made as each district is
+            # compared (the record's plan text, and where each spec's secrets are, too).
             resolver = SecretResolver(repository.root)  # each secret resolved once for all
             writes = Ahead(_reveal(repository, resolver), audit.RecordAhead())
             prepare = preparing(text=True, json=True, writes=writes)
