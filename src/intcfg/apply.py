@@ -249,11 +249,6 @@ Resolve = Callable[[dict[str, str], Any], Any]  # a secret reference, where it i
 SpecPath = tuple[Any, ...]  # keys from a spec's root to a value: dict keys, list indexes
 
 
-def reveal_with(resolve: Resolve) -> Reveal:
-    """A Reveal that resolves each secret reference of a spec, for the HTTP boundary only."""
-    return lambda obj: reveal_at(obj, secret_paths(obj.spec), resolve)
-
-
 def secret_paths(spec: Any) -> tuple[SpecPath, ...]:
     """Where ``spec``'s secret references are, in the order of a walk. (The path on the way
     is a chain of pairs, spelt out only for a reference: a state holds 10,000 specs.)"""
@@ -304,10 +299,11 @@ def reveal_at(obj: DesiredObject, paths: tuple[SpecPath, ...], resolve: Resolve)
 
 
 class RevealAhead:
-    """A Reveal that finds where each spec's secret references are ahead, district by
-    district while the reads go on (``add``): the writes then only resolve them (each
-    value once, cached) and copy the way to them, instead of walking every spec while the
-    live systems wait (10,000 at state scale). Nothing secret is held meanwhile."""
+    """A Reveal (secrets resolved for the HTTP boundary only) that finds where each spec's
+    secret references are ahead, district by district while the reads go on (``add``):
+    the writes then only resolve them (each value once, cached) and copy the way to them,
+    instead of walking every spec while the live systems wait (10,000 at state scale).
+    Nothing secret is held meanwhile. A spec not added is walked when it is revealed."""
 
     def __init__(self, resolve: Resolve) -> None:
         self.resolve = resolve

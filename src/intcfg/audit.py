@@ -319,7 +319,7 @@ def _blobs(by_file: dict[str, dict[Address, Applied]], commit: Commit, stored: s
     """
     record = commit.ahead.made(commit.record) if commit.ahead else commit.record
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intcfg-pack") as pool:
-        states = pool.submit(_state_blobs, list(by_file.values()), stored)
+        states = pool.submit(_state_blobs, by_file, stored)
         last = gitpack.streamed(itertools.chain(pretty_chunks(record, True), (b"\n",)))
         ids, entries = states.result()
     new = {e.oid: e for e in [*entries, last]}  # one entry an object, however many files hold it
@@ -327,11 +327,11 @@ def _blobs(by_file: dict[str, dict[Address, Applied]], commit: Commit, stored: s
     return [*ids, last.oid.hex()]
 
 
-def _state_blobs(files: list[dict[Address, Applied]], stored: set[str]) -> tuple[list[str], list[gitpack.Entry]]:
+def _state_blobs(by_file: dict[str, dict[Address, Applied]], stored: set[str]) -> tuple[list[str], list[gitpack.Entry]]:
     """Each state file's blob id, and the pack entries of those not ``stored`` yet."""
     ids: list[str] = []
     entries: list[gitpack.Entry] = []
-    for objects in files:
+    for objects in by_file.values():
         content = render_state(objects) + b"\n"
         oid = gitpack.blob_id(content)
         ids.append(oid.hex())

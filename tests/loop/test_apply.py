@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, NamedTuple
 
-from intcfg.apply import Applier, Options, Result, RevealAhead, new_state, reveal_with
+from intcfg.apply import Applier, Options, Result, RevealAhead, new_state
 from intcfg.desired import Address, DesiredObject
 from intcfg.diff import Applied, Change, diff
 from intcfg.errors import ProviderError, SecretError
@@ -191,7 +191,7 @@ def test_reveal_copies_only_the_way_to_each_secret_and_names_where_one_failed() 
     plain = {"host": "sis.example.org", "ports": [1, 2]}
     spec = {"plain": plain, "auth": {"keys": [{"token": {"env": "A"}}, {"n": 1}]}, "secret": {"env": "B"}}
     o = DesiredObject(CONN, spec, {"auth.keys.1.token": "lakeside.yaml:9:11"}, {})  # type: ignore[dict-item]
-    shown = reveal_with(resolve)(o)
+    shown = RevealAhead(resolve)(o)
     assert shown == {
         "plain": plain,
         "auth": {"keys": [{"token": "value-of-A"}, {"n": 1}]},
@@ -203,7 +203,7 @@ def test_reveal_copies_only_the_way_to_each_secret_and_names_where_one_failed() 
 
     broken = o._replace(spec={"auth": {"keys": [{"n": 1}, {"token": {"env": "MISSING"}}]}})
     try:
-        reveal_with(resolve)(broken)
+        RevealAhead(resolve)(broken)
     except SecretError as e:
         assert str(e) == "MISSING is not set (lakeside.yaml:9:11)"
     else:
