@@ -260,13 +260,13 @@ def _sequence(draw: st.DrawFn) -> list[dict[str, Any]]:
     return ops
 
 
-@settings(
-    max_examples=75,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
+# Both equivalence tests: the same examples on every run, nothing remembered between runs.
+REPRODUCIBLE = settings(
+    deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
+
+
+@settings(REPRODUCIBLE, max_examples=75)
 @given(
     ops=_sequence(),
     sizes=st.lists(st.integers(1, 16), min_size=1, max_size=6),
@@ -286,13 +286,7 @@ def test_batches_answer_and_store_what_one_operation_at_a_time_did(
         event(b"".join(code).decode())  # --hypothesis-show-statistics: what the examples reached
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@settings(REPRODUCIBLE, max_examples=25)
 @given(ops=_sequence())
 def test_single_puts_and_deletes_answer_and_store_what_they_did_before(
     ops: list[dict[str, Any]],
