@@ -364,12 +364,13 @@ def _page_url(client: httpx.AsyncClient, url: str, query: dict[str, str]) -> htt
     Otherwise (or should httpx keep its parsed form elsewhere one day) the string, parsed
     by httpx as before."""
     base = client.base_url
-    ref = getattr(base, "_uri_reference", None)
+    ref: Any = getattr(base, "_uri_reference", None)
     if "://" in url or getattr(ref, "_fields", None) != _URL_FIELDS:
         return _absolute(client, url, query)
     if ref.userinfo or ref.query is not None or ref.fragment is not None:
         return _absolute(client, url, query)
-    path, mark, given = url.partition("?")
+    path, mark, spelt = url.partition("?")
+    given: str | None = spelt
     path = (ref.path or "/") + path.lstrip("/")  # an empty path is "/" in httpx's raw_path
     if query:
         encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
