@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import defaults
+from . import defaults, early
 from .desired import DesiredState, build
 from .errors import AuditError, ConfigError
 from .findings import Report
@@ -151,7 +151,7 @@ def _fingerprint(repository: Repository, resolve: bool, resolver: Any = None) ->
     return fp
 
 
-READ_AHEAD_ENV = "INTCFG_READ_AHEAD"  # "0": no reads ahead of the load (prefetch.py)
+READ_AHEAD_ENV = early.READ_AHEAD_ENV  # "0": no reads ahead of the load (prefetch.py)
 
 
 @contextlib.contextmanager
@@ -168,6 +168,8 @@ def _reading_ahead(
         settings = _valid_settings(root) if root else None
         if root is not None and settings is not None:
             ahead = prefetch.start(root, settings, live, districts, shard)
+    if ahead is None:
+        early.dismiss()  # the child forked as the command started, if any, has nothing to read
     try:
         yield ahead
     finally:

@@ -168,10 +168,15 @@ class ScrubbingHandler(logging.Handler):
             self.handleError(record)
 
 
+_configured: tuple[int, LogFormat, bool] | None = None  # setup's arguments, while set up
+
+
 def setup(level: int, fmt: LogFormat = "text", colour: bool = False) -> logging.Handler:
     """Route intcfg's records at ``level`` and above (and other libraries' warnings) to
     stderr; replaces a handler an earlier ``setup`` installed."""
+    global _configured
     teardown()
+    _configured = (level, fmt, colour)
     handler = ScrubbingHandler(level)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter(colour))
     handler.set_name("intcfg")
@@ -180,7 +185,14 @@ def setup(level: int, fmt: LogFormat = "text", colour: bool = False) -> logging.
     return handler
 
 
+def configured() -> tuple[int, LogFormat, bool] | None:
+    """The arguments of the ``setup`` in force (a child forked before it repeats it)."""
+    return _configured
+
+
 def teardown() -> None:
+    global _configured
+    _configured = None
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == "intcfg"]:
         root.removeHandler(handler)

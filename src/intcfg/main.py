@@ -8,6 +8,8 @@ import os
 import sys
 from typing import Any, NoReturn
 
+from . import early
+
 # True in the console script's process: the command's own, whose priority a plan may lower
 # while its read-ahead child reads (prefetch.py). A library caller's process is left alone.
 console = False
@@ -39,12 +41,15 @@ def main(argv: list[str] | None = None) -> int:
 
         preset = Settings().merged(**leading)
         return _guard(lambda: validate_main(rest[1:], preset))
-    from .cli import main as cli_main
-
     # The other commands hold a whole repository until they exit (a state's: hundreds of MB
     # of small objects); the collector's passes over it cost more than the work itself
-    # (3x for the diff of 1,000 objects). Collect young objects far less often.
+    # (3x for the diff of 1,000 objects). Collect young objects far less often (the
+    # read-ahead child too, which builds every live object it reads).
     gc.set_threshold(50_000, 20, 100)
+    if console and rest[:1] and rest[0] in early.COMMANDS:
+        early.fork()
+    from .cli import main as cli_main
+
     return cli_main(args)
 
 

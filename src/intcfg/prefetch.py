@@ -18,7 +18,9 @@ holds its district, so the plan is the one a plan without the child makes.
 Only for http(s) live systems (``sim://`` runs the simulator in process, and it learns
 the districts from the loaded configuration), only on Linux (fork), and only where the
 process has no other thread (a child forked while another thread holds a lock can wait on
-it forever). A child that fails in any way (killed, a read failing after its retries)
+it forever). The console script forks its child as it starts (early.py), before the
+modules the command and the child need are imported: each imports its own on a core of
+its own, and the child waits for its orders. A child that fails in any way (killed, a read failing after its retries)
 leaves its districts to the reads in process, which report the failure as usual.
 """
 
@@ -155,20 +157,59 @@ def _applied_districts(root: Path, branch: str) -> set[str]:
 
 
 def may_prefetch(live_url: str) -> bool:
-    threading = sys.modules.get("threading")
-    single = threading is None or threading.active_count() == 1
-    return live_url.startswith(("http://", "https://")) and sys.platform.startswith("linux") and single
+    return live_url.startswith(("http://", "https://")) and sys.platform.startswith("linux")
+
+
+class _Orders(NamedTuple):
+    """What the child forked early (early.py) is to read, and how to log."""
+
+    root: Path
+    settings: RepoSettings
+    url: str
+    chosen: tuple[str, ...]
+    shard: str | None
+    logging: tuple[Any, ...] | None  # log.setup's arguments in the command, if it logs
 
 
 def start(
     root: Path, settings: RepoSettings, live: str | None, chosen: Iterable[str], shard: str | None
 ) -> Prefetch | None:
-    """Fork a child that guesses the districts and reads them from ``live`` (default: the
-    settings' URL), or None when a plan cannot read ahead (see the module docstring). The
-    guess is the child's work too: the parent starts loading at once."""
+    """A child that guesses the districts and reads them from ``live`` (default: the
+    settings' URL), or None when a plan cannot read ahead (see the module docstring): the
+    child forked as the command started when one waits (early.py), else one forked now.
+    The guess is the child's work too: the parent starts loading at once."""
+    from . import early, log
+
     url = live or settings.live_url
     if not may_prefetch(url):
+        early.dismiss()
         return None
+    chosen = tuple(chosen)
+    prefetch = _give_orders(early.take(), _Orders(root, settings, url, chosen, shard, log.configured()))
+    if prefetch is None:
+        if not early.may_fork():
+            return None
+        prefetch = _fork(root, settings, url, chosen, shard)
+    _step_back()
+    return prefetch
+
+
+def _give_orders(waiting: Any, orders: _Orders) -> Prefetch | None:
+    """The waiting child (early.Waiting) with its orders given, or None: no child waits,
+    or it is gone (stopped then, and the caller forks another)."""
+    if waiting is None:
+        return None
+    try:
+        with open(waiting.orders, "wb") as fh:
+            fh.write(pickle.dumps(orders, pickle.HIGHEST_PROTOCOL))
+    except OSError:  # it died (a pipe with no reader): a child forked now reads instead
+        os.close(waiting.stream)
+        _stop(waiting.pid)
+        return None
+    return Prefetch(waiting.pid, waiting.stream)
+
+
+def _fork(root: Path, settings: RepoSettings, url: str, chosen: tuple[str, ...], shard: str | None) -> Prefetch:
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -177,7 +218,7 @@ def start(
     if pid == 0:  # the child: list, send, and leave without unwinding the caller
         code = 1
         try:
-            _detach(parent, write_fd)
+            _detach(parent, (write_fd,))
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             with open(write_fd, "wb", buffering=0) as fh:
                 _child(fh, root, settings, url, guessing(root, settings, chosen, shard))
@@ -187,8 +228,31 @@ def start(
         finally:
             os._exit(code)
     os.close(write_fd)
-    _step_back()
     return Prefetch(pid, read_fd)
+
+
+def wait_for_orders(parent: int, orders: int, stream: int) -> None:
+    """The child forked early (early.py): import what reading needs while the command
+    loads its own modules, then read what its orders say (nothing when the pipe closes
+    without any), writing the stream ``_child`` describes to ``stream``."""
+    _detach(parent, (orders, stream))
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    from . import reads  # noqa: F401 - imported now, before the orders come
+    from .providers import aio, connect  # noqa: F401 - httpx and aiohttp: most of the wait
+
+    _loop_factory()
+    with open(orders, "rb") as fh:
+        given = fh.read()
+    if not given:
+        return
+    order: _Orders = pickle.loads(given)
+    if order.logging is not None:
+        from . import log
+
+        log.setup(*order.logging)
+    with open(stream, "wb", buffering=0) as fh:
+        districts = guessing(order.root, order.settings, order.chosen, order.shard)
+        _child(fh, order.root, order.settings, order.url, districts, early=True)
 
 
 STEP_BACK = 10  # the niceness the command's process adds once its child reads
@@ -214,13 +278,16 @@ def _step_back() -> None:
             pass
 
 
-def _detach(parent: int, keep: int) -> None:
+def _detach(parent: int, keep: tuple[int, ...]) -> None:
     """Hold nothing of the parent's and die with it: every descriptor but the standard
-    three and the pipe is closed (an apply's lock is an flock, held while any copy of its
-    descriptor is open: a child outliving a killed apply would keep the next one waiting),
-    and the kernel kills this child when the parent dies."""
-    os.closerange(3, keep)
-    os.closerange(keep + 1, 1 << 20)
+    three and the ``keep`` ones (its pipes) is closed (an apply's lock is an flock, held
+    while any copy of its descriptor is open: a child outliving a killed apply would keep
+    the next one waiting), and the kernel kills this child when the parent dies."""
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 20)
     try:
         import ctypes
 
@@ -232,8 +299,11 @@ def _detach(parent: int, keep: int) -> None:
         os._exit(1)
 
 
-def _child(fh: Any, root: Path, settings: RepoSettings, url: str, districts: Iterator[str | None]) -> None:
-    """Read the ``districts`` as they come and write the stream ``_follow`` reads:
+def _child(
+    fh: Any, root: Path, settings: RepoSettings, url: str, districts: Iterator[str | None], early: bool = False
+) -> None:
+    """Read the ``districts`` as they come and write the stream ``_follow`` reads
+    (``early``: this child was forked as the command started, see early.py):
 
     - ``.`` for each request that ended;
     - ``T<number>\\n``: the number of requests, once the guess is complete;
@@ -253,8 +323,9 @@ def _child(fh: Any, root: Path, settings: RepoSettings, url: str, districts: Ite
     guessed, read = _read(root, settings, url, districts, fh)
     seconds = time.perf_counter() - started
     logging.getLogger(__name__).debug(
-        "read ahead %d of %d guessed districts in %.2fs", read, guessed, seconds,
-        extra=ev("plan.read-ahead", guessed=guessed, read=read, duration_s=round(seconds, 3)),
+        "read ahead %d of %d guessed districts in %.2fs (by a child forked %s)", read, guessed, seconds,
+        "as the command started" if early else "after the settings were read",
+        extra=ev("plan.read-ahead", guessed=guessed, read=read, duration_s=round(seconds, 3), early=early),
     )
 
 

@@ -165,6 +165,58 @@ def test_the_command_steps_back_while_its_child_reads_and_a_library_caller_does_
     assert os.nice(0) == mine  # pytest's own process was not reprioritised
 
 
+def test_the_command_reads_ahead_with_the_child_forked_as_it_started(sim: Sim, tmp_path: Path) -> None:
+    repo = _applied(sim, tmp_path)
+    proc = intcfg(repo, "-vv", "plan", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [line for line in proc.stderr.splitlines() if "plan.read-ahead:" in line]
+    assert "read ahead 3 of 3 guessed districts" in line and "early=true" in line
+    assert proc.stdout == _plan(sim, repo, **OFF)[1]
+
+
+_EARLY = """
+import json, os, sys
+from pathlib import Path
+from intcfg import early, engine
+
+def children():
+    return Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+
+early.fork()
+waiting = early._waiting
+seen = {"forked": children() == [str(waiting.pid)]}
+with engine._reading_ahead(Path.cwd(), (), None, sys.argv[1]) as ahead:
+    seen["taken"] = ahead is not None and ahead.pid == waiting.pid
+    seen["read"] = sorted(ahead.take().districts) if ahead else []
+seen["left"] = children()
+print(json.dumps(seen))
+"""
+
+
+def test_the_child_forked_early_reads_what_the_plan_orders(sim: Sim, tmp_path: Path) -> None:
+    import sys
+
+    repo = _applied(sim, tmp_path)
+    proc = subprocess.run([sys.executable, "-c", _EARLY, sim.url], cwd=repo.root, env=repo.env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {
+        "forked": True, "taken": True, "read": ["hillcrest-isd", "lakeside-sd", "riverside-usd"], "left": [],
+    }
+
+
+def test_a_plan_that_reads_nothing_ahead_stops_the_child_forked_early(sim: Sim, tmp_path: Path) -> None:
+    import sys
+
+    repo = _applied(sim, tmp_path)
+    # sim://: the simulator in process, nothing to read ahead; the waiting child is stopped
+    # (and reaped) before the plan goes on, not left waiting to the end.
+    proc = subprocess.run([sys.executable, "-c", _EARLY, "sim://"], cwd=repo.root, env=repo.env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"forked": True, "taken": False, "read": [], "left": []}
+
+
 class _Provider:
     """Lists from a fixed set of objects, recording what was asked."""
 
