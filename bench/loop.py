@@ -300,14 +300,15 @@ async def _read_all(url: str, districts: list[str], transport: str, in_flight: i
             return AioTransport(verify=False, connections=in_flight)
         return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
 
-    clients = {system: http.build_client(url + "/", token=Secret(TOKEN), transport=network()) for system in PROVIDERS}
+    shared = network()  # one pool for the three systems, as intcfg's providers share one
+    clients = {system: http.build_client(url + "/", token=Secret(TOKEN), transport=shared) for system in PROVIDERS}
     try:
         providers = {s: PROVIDERS[s](c) for s, c in clients.items()}
         if transport.startswith("bare"):
             paths = [p.collection(d, kind) for p in providers.values() for d in districts for kind in p.kinds]
             await _read_bare(url, paths, in_flight)
         else:
-            await loop.read_live(providers, districts, in_flight)
+            await loop.read_live(providers, districts, 2 * in_flight)
     finally:
         for client in clients.values():
             await client.aclose()

@@ -239,12 +239,13 @@ async def _plan(
 ) -> Any:
     from . import audit, loop
     from .providers.connect import open_providers
+    from .reads import READS_IN_FLIGHT
 
     head = audit.read(repository.root, repository.settings.audit_branch)
     state = repository.desired()
     chosen = loop.scope(state, head, districts, shard)
     fingerprint = _fingerprint(repository, resolve, resolver)
-    async with open_providers(repository, live) as providers:
+    async with open_providers(repository, live, in_flight=READS_IN_FLIGHT) as providers:
         return await loop.make_plan(
             state, providers, head, chosen, fingerprint, _source_commit(repository.root), ahead, prepare
         )
@@ -311,7 +312,7 @@ async def _apply(
     from .apply import Options
     from .providers.connect import open_providers
 
-    async with open_providers(repository, request.live) as providers:
+    async with open_providers(repository, request.live, in_flight=request.parallelism) as providers:
         options = Options(request.prune, request.parallelism)
         return await loop.apply_context(ctx, providers, reveal or _reveal(repository), options, progress)
 

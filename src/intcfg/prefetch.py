@@ -454,7 +454,7 @@ def _read(
     to ``out``; the number of districts guessed and of those read in full."""
     from . import log
     from .providers.connect import open_providers
-    from .reads import READS_IN_FLIGHT, by_address, list_jobs
+    from .reads import JOBS_UNDER_WAY, READS_IN_FLIGHT, by_address, list_jobs
 
     log.set_sink(None)  # the parent's progress bar is the parent's to draw
     before = log.counts()
@@ -473,8 +473,8 @@ def _read(
         pipe, _ = await loop.connect_write_pipe(lambda: _Closed(closed), out)
         outbox = _Outbox(pipe)
         try:
-            async with open_providers(_Settings(root, settings), url) as providers:
-                gate = asyncio.Semaphore(READS_IN_FLIGHT)
+            async with open_providers(_Settings(root, settings), url, in_flight=READS_IN_FLIGHT) as providers:
+                gate = asyncio.Semaphore(JOBS_UNDER_WAY)
                 requests, wholes = 0, []
                 for district in districts:  # each step reads a file at most: the reads go on between
                     if district is not None:

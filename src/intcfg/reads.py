@@ -14,19 +14,23 @@ from .desired import Address
 T = TypeVar("T")
 
 # List requests in flight while reading the live systems: apply's --parallelism default.
+# The providers' pool of connections holds them to it (connect.open_providers).
 READS_IN_FLIGHT = 8
+# List jobs under way at once: more than the requests in flight, so that when an answer
+# frees a connection, another job's request is built and waiting for it.
+JOBS_UNDER_WAY = 2 * READS_IN_FLIGHT
 
 
 def list_jobs(
     providers: Mapping[str, Any],
     districts: Iterable[str],
-    in_flight: int | asyncio.Semaphore,
+    under_way: int | asyncio.Semaphore,
     done: Callable[[], None] = log.advance,
 ) -> list[tuple[str, Awaitable[Any]]]:
-    """One list job per district and kind of every provider, at most ``in_flight`` at once
+    """One list job per district and kind of every provider, at most ``under_way`` at once
     (or as a shared semaphore allows); ``done`` is called as each job ends (the progress
     bar's step)."""
-    gate = in_flight if isinstance(in_flight, asyncio.Semaphore) else asyncio.Semaphore(max(1, in_flight))
+    gate = under_way if isinstance(under_way, asyncio.Semaphore) else asyncio.Semaphore(max(1, under_way))
 
     async def listed(provider: Any, district: str, kind: str) -> Any:
         async with gate:
@@ -48,11 +52,11 @@ def by_address(answers: Iterable[Any]) -> dict[Address, Any]:
 
 
 async def read_live(
-    providers: Mapping[str, Any], districts: Iterable[str], in_flight: int = READS_IN_FLIGHT
+    providers: Mapping[str, Any], districts: Iterable[str], under_way: int = JOBS_UNDER_WAY
 ) -> dict[Address, Any]:
     """Every live object of the districts, from every provider, listed page by page, with
-    at most ``in_flight`` list requests at once."""
-    jobs = list_jobs(providers, districts, in_flight)
+    at most ``under_way`` list jobs at once (the providers bound their requests in flight)."""
+    jobs = list_jobs(providers, districts, under_way)
     log.expect(len(jobs), "Reading the live systems")
     return by_address(await all_or_none(job for _, job in jobs))
 

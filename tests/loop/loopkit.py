@@ -535,6 +535,7 @@ class FaultProxy:
         self.rates = {"drop_before": 0.0, "drop_after": 0.0, "write_error": 0.0}
         self.counts: Counter[str] = Counter()
         self.in_flight = 0  # requests sent on and not yet answered
+        self.peak = 0  # the most in flight at once
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -634,6 +635,7 @@ class FaultProxy:
                 continue
             with self._lock:
                 self.in_flight += 1
+                self.peak = max(self.peak, self.in_flight)
             try:
                 upstream.sock.sendall(request)
                 response = upstream.message(method)

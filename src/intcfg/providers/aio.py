@@ -19,6 +19,7 @@ arrives (the retry transport limits its size).
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator
 
@@ -124,6 +125,10 @@ class AioTransport(httpx.AsyncBaseTransport):
                 raise _mapped(e, request)  # noqa: B904 - _mapped sets the cause
             finally:
                 response.release()
+            # The connection is back in the pool, and a request waiting for it (built
+            # already, see connect.open_providers) goes out now, before this answer is
+            # parsed: one pass of the event loop, which runs the waiter first.
+            await asyncio.sleep(0)
             # httpx decodes a Content-Encoding as it does for a streamed body.
             return httpx.Response(
                 response.status,
@@ -141,5 +146,7 @@ class AioTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        if self.session is not None:
-            await self.session.close()
+        """Close the pool; a second call (another client sharing it) does nothing."""
+        session, self.session = self.session, None
+        if session is not None:
+            await session.close()
