@@ -30,7 +30,7 @@ from seckit import (
 )
 
 from intcfg.providers import http
-from intcfg.providers.connect import _network
+from intcfg.providers.connect import CONNECTIONS, _network
 
 ADMIN_TOKEN = "canary-network-admin-token-5c1e"
 Start = Callable[[Callable[[Request], Reply]], Hostile]
@@ -93,7 +93,7 @@ def test_tls_is_verified_for_every_host_that_is_not_loopback(url: str, monkeypat
         monkeypatch.setenv(name, value)
     vendor = http.build_client(url)  # the vendor clients' factory
     assert _verifies(vendor._transport.inner._pool._ssl_context)  # type: ignore[attr-defined]
-    admin = _network(url)  # the admin providers' transport (aiohttp)
+    admin = _network(url, CONNECTIONS)  # the admin providers' transport (aiohttp)
     assert _verifies(admin.ssl_context)  # type: ignore[attr-defined]
     assert not http.is_loopback(httpx.URL(url).host)
 
