@@ -18,6 +18,7 @@ import atexit
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import NamedTuple
 
 READ_AHEAD_ENV = "INTCFG_READ_AHEAD"  # "0": no reads ahead of the load
@@ -51,25 +52,37 @@ def fork() -> None:
         return
     orders_in, orders_out = os.pipe()
     stream_in, stream_out = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child: wait, read, and leave without unwinding the caller
-        code = 1
-        try:
-            from . import prefetch
 
-            prefetch.wait_for_orders(parent, orders_in, stream_out)
-            code = 0
-        except BaseException:  # noqa: BLE001 - the parent reads in process and reports
-            pass
-        finally:
-            os._exit(code)
+    def wait(parent: int) -> None:
+        from . import prefetch
+
+        prefetch.wait_for_orders(parent, orders_in, stream_out)
+
+    pid = forked(wait)
     os.close(orders_in)
     os.close(stream_out)
     _waiting = Waiting(pid, orders_out, stream_in)
     atexit.register(dismiss)
+
+
+def forked(child: Callable[[int], None]) -> int:
+    """Fork: the child runs ``child(the parent's pid)`` and leaves, without unwinding its
+    caller, with status 0, or 1 when it raised anything (the parent then reads in process
+    and reports); the parent gets the child's pid."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            child(parent)
+            code = 0
+        except BaseException:  # noqa: BLE001 - see above
+            pass
+        finally:
+            os._exit(code)
+    return pid
 
 
 def take() -> Waiting | None:

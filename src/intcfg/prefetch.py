@@ -210,23 +210,17 @@ def _give_orders(waiting: Any, orders: _Orders) -> Prefetch | None:
 
 
 def _fork(root: Path, settings: RepoSettings, url: str, chosen: tuple[str, ...], shard: str | None) -> Prefetch:
+    from .early import forked
+
     read_fd, write_fd = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child: list, send, and leave without unwinding the caller
-        code = 1
-        try:
-            _detach(parent, (write_fd,))
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            with open(write_fd, "wb", buffering=0) as fh:
-                _child(fh, root, settings, url, guessing(root, settings, chosen, shard))
-            code = 0
-        except BaseException:  # noqa: BLE001 - the parent reads in process and reports
-            pass
-        finally:
-            os._exit(code)
+
+    def read(parent: int) -> None:
+        _detach(parent, (write_fd,))
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        with open(write_fd, "wb", buffering=0) as fh:
+            _child(fh, root, settings, url, guessing(root, settings, chosen, shard))
+
+    pid = forked(read)
     os.close(write_fd)
     return Prefetch(pid, read_fd)
 
