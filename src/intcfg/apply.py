@@ -112,8 +112,14 @@ class Applier:
         with phase("apply", "applied the changes", log) as applying:
             applying.expect(sum(1 for c in changes if c.is_change), "Applying the changes")
             self.phase = applying
+            # Each change's tier found once: the last write's answer is not followed by
+            # passes over every change for the tiers that have none (10,000 at state scale).
+            tiers: list[list[Change]] = [[] for _ in range(TIERS)]
+            for change in changes:
+                if change.is_change:
+                    tiers[_tier(change)].append(change)
             for tier in range(TIERS):
-                ready = [c for c in changes if c.is_change and _tier(c) == tier and self._admit(c)]
+                ready = [c for c in tiers[tier] if self._admit(c)]
                 if not ready:
                     continue
                 chunks = list(batches(ready))
