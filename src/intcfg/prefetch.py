@@ -20,8 +20,9 @@ the districts from the loaded configuration), only on Linux (fork), and only whe
 process has no other thread (a child forked while another thread holds a lock can wait on
 it forever). The console script forks its child as it starts (early.py), before the
 modules the command and the child need are imported: each imports its own on a core of
-its own, and the child waits for its orders. A child that fails in any way (killed, a read failing after its retries)
-leaves its districts to the reads in process, which report the failure as usual.
+its own, and the child waits for its orders. A child that fails in any way (killed, a
+read failing after its retries) leaves its districts to the reads in process, which
+report the failure as usual.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import early
+from .early import Waiting, forked
 from .repo import RepoSettings, walk
 
 # A district as a resource's metadata names it, in block or flow style, quoted or not.
@@ -178,7 +181,7 @@ def start(
     settings' URL), or None when a plan cannot read ahead (see the module docstring): the
     child forked as the command started when one waits (early.py), else one forked now.
     The guess is the child's work too: the parent starts loading at once."""
-    from . import early, log
+    from . import log
 
     url = live or settings.live_url
     if not may_prefetch(url):
@@ -194,9 +197,9 @@ def start(
     return prefetch
 
 
-def _give_orders(waiting: Any, orders: _Orders) -> Prefetch | None:
-    """The waiting child (early.Waiting) with its orders given, or None: no child waits,
-    or it is gone (stopped then, and the caller forks another)."""
+def _give_orders(waiting: Waiting | None, orders: _Orders) -> Prefetch | None:
+    """The waiting child with its orders given, or None: no child waits, or it is gone
+    (stopped then, and the caller forks another)."""
     if waiting is None:
         return None
     try:
@@ -210,8 +213,6 @@ def _give_orders(waiting: Any, orders: _Orders) -> Prefetch | None:
 
 
 def _fork(root: Path, settings: RepoSettings, url: str, chosen: tuple[str, ...], shard: str | None) -> Prefetch:
-    from .early import forked
-
     read_fd, write_fd = os.pipe()
 
     def read(parent: int) -> None:
