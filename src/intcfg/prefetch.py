@@ -185,14 +185,13 @@ def start(
 
     url = live or settings.live_url
     if not may_prefetch(url):
-        early.dismiss()
-        return None
-    chosen = tuple(chosen)
-    prefetch = _give_orders(early.take(), _Orders(root, settings, url, chosen, shard, log.configured()))
+        return None  # the caller dismisses a child forked early (engine._reading_ahead)
+    orders = _Orders(root, settings, url, tuple(chosen), shard, log.configured())
+    prefetch = _give_orders(early.take(), orders)
     if prefetch is None:
         if not early.may_fork():
             return None
-        prefetch = _fork(root, settings, url, chosen, shard)
+        prefetch = _fork(orders)
     _step_back()
     return prefetch
 
@@ -212,14 +211,14 @@ def _give_orders(waiting: Waiting | None, orders: _Orders) -> Prefetch | None:
     return Prefetch(waiting.pid, waiting.stream)
 
 
-def _fork(root: Path, settings: RepoSettings, url: str, chosen: tuple[str, ...], shard: str | None) -> Prefetch:
+def _fork(orders: _Orders) -> Prefetch:
+    """A child forked now to carry out ``orders`` (it has the command's logging already)."""
     read_fd, write_fd = os.pipe()
 
     def read(parent: int) -> None:
         _detach(parent, (write_fd,))
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        with open(write_fd, "wb", buffering=0) as fh:
-            _child(fh, root, settings, url, guessing(root, settings, chosen, shard))
+        _carry_out(orders, write_fd, early=False)
 
     pid = forked(read)
     os.close(write_fd)
@@ -245,9 +244,15 @@ def wait_for_orders(parent: int, orders: int, stream: int) -> None:
         from . import log
 
         log.setup(*order.logging)
+    _carry_out(order, stream, early=True)
+
+
+def _carry_out(orders: _Orders, stream: int, early: bool) -> None:
+    """Guess the districts and read them as ``orders`` say, writing the stream ``_child``
+    describes to the descriptor ``stream``."""
     with open(stream, "wb", buffering=0) as fh:
-        districts = guessing(order.root, order.settings, order.chosen, order.shard)
-        _child(fh, order.root, order.settings, order.url, districts, early=True)
+        districts = guessing(orders.root, orders.settings, orders.chosen, orders.shard)
+        _child(fh, orders.root, orders.settings, orders.url, districts, early)
 
 
 STEP_BACK = 10  # the niceness the command's process adds once its child reads
