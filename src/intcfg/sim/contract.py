@@ -68,23 +68,6 @@ class ApiError(Exception):
         return {"error": error}
 
 
-def secret_values(kind: str, spec: dict[str, Any]) -> dict[str, str]:
-    """{dotted path: value} of the secrets present in ``spec``."""
-    found = {}
-    for path in secret_paths(kind):
-        parent = _parent(spec, path)
-        if parent is not None and isinstance(parent.get(path[-1]), str):
-            found[".".join(path)] = parent[path[-1]]
-    return found
-
-
-def _parent(spec: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
-    node: Any = spec
-    for part in path[:-1]:
-        node = node.get(part) if isinstance(node, dict) else None
-    return node if isinstance(node, dict) else None
-
-
 def _json_path(parts: Any) -> str:
     out = "$.spec"
     for part in parts:
@@ -102,19 +85,29 @@ def check_spec(kind: str, spec: Any) -> tuple[dict[str, Any], dict[str, str]]:
         raise ApiError(422, "invalid_spec", "spec must be an object")
     validator = write_validator(kind)
     # is_valid stops at the first problem and builds no errors: most specs have none.
-    errors = [] if validator.is_valid(spec) else list(validator.iter_errors(spec))
-    if errors:
-        details = [{"path": _json_path(e.instance_path), "message": e.message} for e in errors[:20]]
-        first = details[0]
-        raise ApiError(422, "invalid_spec", f"{first['path']}: {first['message']}", details)
-    return _without(spec, secret_paths(kind)), secret_values(kind, spec)
+    if not validator.is_valid(spec):
+        errors = list(validator.iter_errors(spec))
+        if errors:
+            details = [
+                {"path": _json_path(e.instance_path), "message": e.message} for e in errors[:20]
+            ]
+            first = details[0]
+            raise ApiError(422, "invalid_spec", f"{first['path']}: {first['message']}", details)
+    return _split(spec, secret_paths(kind))
 
 
-def _without(spec: dict[str, Any], paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
-    """``spec`` without the values at ``paths``: the dicts on the way to one are copied,
-    the rest is shared (nothing changes a stored object in place: a change is a new
-    dict), which spares a deep copy of every spec written."""
+def _split(
+    spec: dict[str, Any], paths: Iterable[tuple[str, ...]]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """(``spec`` without the values at ``paths``, {dotted path: value} of those that are
+    strings), in one walk down each path.
+
+    Only the dicts on the way to a path are copied, the rest is shared (nothing changes a
+    stored object in place: a change is a new dict), which spares a deep copy of every
+    spec written. A secret is a leaf, so no path runs through another one, and each value
+    is read from a copy that holds what the request sent."""
     clean = dict(spec)
+    found = {}
     for path in paths:
         node = clean
         for part in path[:-1]:
@@ -124,8 +117,10 @@ def _without(spec: dict[str, Any], paths: Iterable[tuple[str, ...]]) -> dict[str
             child = node[part] = dict(child)
             node = child
         else:
-            node.pop(path[-1], None)
-    return clean
+            value = node.pop(path[-1], None)
+            if isinstance(value, str):
+                found[".".join(path)] = value
+    return clean, found
 
 
 def render(obj: dict[str, Any]) -> dict[str, Any]:

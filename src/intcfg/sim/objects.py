@@ -155,8 +155,8 @@ Ref = tuple[str, str]  # (name, site or "") of an object within its district and
 def _checked_body(kind: str, body: Any) -> Checked:
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "the body is a JSON object: {spec, managedBy}")
-    unknown = sorted(set(body) - PUT_FIELDS)
-    if unknown:
+    if not PUT_FIELDS.issuperset(body):
+        unknown = sorted(set(body) - PUT_FIELDS)
         raise ApiError(
             422, "invalid_body", f"unknown field {unknown[0]!r} (allowed: managedBy, spec)"
         )
