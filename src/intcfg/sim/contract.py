@@ -125,8 +125,7 @@ def _split(
 
 def render(obj: dict[str, Any]) -> dict[str, Any]:
     """An object as the API returns it: no secret digests, only when they were set."""
-    out = {k: v for k, v in obj.items() if k != "secrets"}
-    out["secretsSetAt"] = {
-        path: meta["setAt"] for path, meta in sorted(obj.get("secrets", {}).items())
-    }
+    out = dict(obj)  # a copy in C, then one key out: the keys keep their order
+    secrets = out.pop("secrets", None) or {}
+    out["secretsSetAt"] = {path: meta["setAt"] for path, meta in sorted(secrets.items())}
     return out
