@@ -133,15 +133,12 @@ class RecordAhead:
     """The text of the next record's plan changes, deflated district by district while the
     reads go on (the plan of a 10,000-object apply is 30 MB of text: a third of a second
     that the writes and the audit commit need not spend). ``add`` takes a district's
-    changes as the plan's JSON holds them, as soon as they are known; ``add_results`` the
-    record's results as the writes answer them (recorder.py)."""
+    changes as the plan's JSON holds them, as soon as they are known."""
 
     LEVEL = 2  # where a record holds its plan's changes: record -> plan -> changes
-    RESULTS_LEVEL = 1  # and its results: record -> results
 
     def __init__(self) -> None:
         self._runs: dict[str, tuple[list[dict[str, Any]], gitpack.Deflated]] = {}
-        self._results: dict[str, tuple[dict[str, Any], bytes]] = {}
 
     def add(self, changes: list[dict[str, Any]]) -> None:
         """One district's changes (the JSON objects of ``plan.prepare``), in plan order."""
@@ -149,17 +146,11 @@ class RecordAhead:
             run = gitpack.deflated([items_text(changes, True, self.LEVEL)])
             self._runs[changes[0]["district"]] = (changes, run)
 
-    def add_results(self, items: list[dict[str, Any]]) -> None:
-        """Results as the record holds them (``loop.result_item``), in any order."""
-        for item in items:
-            self._results[item["address"]] = (item, items_text([item], True, self.RESULTS_LEVEL))
-
     def made(self, record: dict[str, Any]) -> dict[str, Any]:
         """``record`` with its plan's changes as the runs made ahead when it holds exactly
-        the objects they were made of, district after district, and its results as the
-        text made of them when it holds equal ones; else as it is (the runs are of those
-        objects: another object, even an equal one, is written as usual)."""
-        record = self._with_results(record)
+        the objects they were made of, district after district; else ``record`` itself
+        (the runs are of those objects: another object, even an equal one, is written
+        as usual)."""
         plan = record.get("plan")
         if not isinstance(plan, dict) or not isinstance(plan.get("changes"), list) or not self._runs:
             return record
@@ -175,18 +166,6 @@ class RecordAhead:
         if at != len(changes):
             return record
         return {**record, "plan": {**plan, "changes": Made(tuple(runs))}}
-
-    def _with_results(self, record: dict[str, Any]) -> dict[str, Any]:
-        results = record.get("results")
-        if not isinstance(results, list) or not results or not self._results:
-            return record
-        texts = []
-        for item in results:
-            made = self._results.get(item.get("address")) if isinstance(item, dict) else None
-            if made is None or made[0] != item:
-                return record
-            texts.append(made[1])
-        return {**record, "results": Made((b",\n".join(texts),))}
 
 
 class Commit(NamedTuple):
@@ -212,26 +191,25 @@ def message(commit: Commit) -> str:
     return "\n".join(lines) + "\n"
 
 
-class Packed(NamedTuple):
-    """An audit commit whose blobs are written (``pack``): all it needs of git yet."""
-
-    folder: Path  # an object directory that holds its blobs, in a pack (and nothing else)
-    index: str  # its state files' and record's index entries (update-index -z --index-info)
-    message: str
-
-
 @phased("audit.commit", "wrote the audit commit", lambda sha: {"commit": sha})
-def write(root: Path, branch: str, expected: str | None, commit: Commit | Packed) -> str:
-    """Commit ``commit`` (or the one packed ahead) on ``branch`` if its head is still
-    ``expected``; returns the new sha."""
+def write(root: Path, branch: str, expected: str | None, commit: Commit) -> str:
+    """Commit ``commit`` on ``branch`` if its head is still ``expected``; returns the new sha."""
     with contextlib.closing(_repo(root)) as repo:
         return _write(repo, branch, expected, commit)
 
 
-def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit | Packed) -> str:
+def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit) -> str:
+    if not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}\.json", commit.record_name):
+        raise AuditError(f"refusing record name {commit.record_name!r}")
+    by_file: dict[str, dict[Address, Applied]] = {}
+    paths: dict[tuple[str, str], str] = {}  # a file's path checked once, not once an object
+    for address, applied in commit.state.items():
+        key = (address.system, address.district)
+        path = paths.get(key) or paths.setdefault(key, state_path(*key))
+        by_file.setdefault(path, {})[address] = applied
     env = _environment()
     try:
-        new = _build(repo, expected, commit, env)
+        new = _build(repo, expected, commit, by_file, env)
     except (OSError, git.GitCommandError) as e:  # a full disk, a quota, a git that died
         raise AuditError(
             f"could not write the audit commit ({_reason(e)}); the audit branch {branch!r} was not "
@@ -252,42 +230,6 @@ def _write(repo: git.Repo, branch: str, expected: str | None, commit: Commit | P
     return new
 
 
-def _by_file(state: dict[Address, Applied]) -> dict[str, dict[Address, Applied]]:
-    """``state`` by the path of its file."""
-    by_file: dict[str, dict[Address, Applied]] = {}
-    paths: dict[tuple[str, str], str] = {}  # a file's path checked once, not once an object
-    for address, applied in state.items():
-        key = (address.system, address.district)
-        path = paths.get(key) or paths.setdefault(key, state_path(*key))
-        by_file.setdefault(path, {})[address] = applied
-    return by_file
-
-
-def stored_files(root: Path, expected: str | None) -> dict[str, str]:
-    """The state files of the audit commit ``expected`` (none: the branch is new): each
-    one's blob id by its path."""
-    if not expected:
-        return {}
-    with contextlib.closing(_repo(root)) as repo:
-        return _state_files(repo, expected, _environment())
-
-
-def pack(commit: Commit, stored: dict[str, str], folder: Path, made: StateFiles | None = None) -> Packed:
-    """Write the blobs of ``commit`` (its state files and its record) into the object
-    directory ``folder``, but those the last commit holds already (``stored``, its state
-    files: ``stored_files``). ``made``: state files made ahead (``state_blob``), used where
-    they hold the commit's objects."""
-    if not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}\.json", commit.record_name):
-        raise AuditError(f"refusing record name {commit.record_name!r}")
-    by_file = _by_file(commit.state)
-    files = [*by_file, f"records/{commit.record_name}"]
-    shas = _blobs(by_file, commit, set(stored.values()), folder / "pack", made or {})
-    # A state file no longer written is removed (mode 0), the others added or replaced.
-    gone = "".join(f"0 {'0' * 40}\t{path}\0" for path in stored if path not in by_file)
-    entries = gone + "".join(f"100644 {sha}\t{path}\0" for path, sha in zip(files, shas, strict=True))
-    return Packed(folder, entries, message(commit))
-
-
 def _head(repo: git.Repo, branch: str) -> str | None:
     try:
         return _git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
@@ -295,27 +237,30 @@ def _head(repo: git.Repo, branch: str) -> str | None:
         return None
 
 
-def _build(repo: git.Repo, expected: str | None, commit: Commit | Packed, base: dict[str, str]) -> str:
+def _build(
+    repo: git.Repo, expected: str | None, commit: Commit, by_file: dict[str, dict[Address, Applied]], base: dict[str, str]
+) -> str:
     """The commit object (its blobs, tree and commit written; no ref moved).
 
     Its objects are written to an object directory of their own and join the repository's
     only once all of them are written (git's own quarantine for pushes works so): a failure,
-    a full disk, leaves no part of them behind. A commit packed ahead brings its blobs.
+    a full disk, leaves no part of them behind.
     """
     with tempfile.TemporaryDirectory(prefix="intcfg-audit-") as tmp, _quarantine(repo) as objects:
         env = {**base, "GIT_INDEX_FILE": os.path.join(tmp, "index"), **objects}
+        stored: dict[str, str] = {}
         if expected:
             _git(repo, "read-tree", expected, env=env)
-        folder = Path(objects["GIT_OBJECT_DIRECTORY"])
-        if isinstance(commit, Packed):
-            _migrate(commit.folder, folder)
-            packed = commit
-        else:
-            packed = pack(commit, _state_files(repo, expected, base) if expected else {}, folder)
-        _git(repo, "update-index", "-z", "--index-info", env=env, stdin=packed.index)
+            stored = _state_files(repo, expected, base)
+        files = [*by_file, f"records/{commit.record_name}"]
+        shas = _blobs(by_file, commit, set(stored.values()), Path(objects["GIT_OBJECT_DIRECTORY"]) / "pack")
+        # A state file no longer written is removed (mode 0), the others added or replaced.
+        gone = "".join(f"0 {'0' * 40}\t{path}\0" for path in stored if path not in by_file)
+        entries = gone + "".join(f"100644 {sha}\t{path}\0" for path, sha in zip(files, shas, strict=True))
+        _git(repo, "update-index", "-z", "--index-info", env=env, stdin=entries)
         tree = _git(repo, "write-tree", env=env)
         args = ["-p", expected] if expected else []
-        return _commit_tree(repo, tree, args, packed.message, env)
+        return _commit_tree(repo, tree, args, message(commit), env)
 
 
 @contextlib.contextmanager
@@ -324,24 +269,13 @@ def _quarantine(repo: git.Repo) -> Iterator[dict[str, str]]:
     the repository's); they move into the repository's when the block ends without error,
     and are removed with that directory otherwise."""
     objects = Path(repo.common_dir) / "objects"
-    incoming = _incoming(repo)
+    incoming = Path(tempfile.mkdtemp(prefix="incoming-", dir=objects))
     try:
         alternates = [str(objects), *filter(None, [os.environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES")])]
         yield {"GIT_OBJECT_DIRECTORY": str(incoming), "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(alternates)}
         _migrate(incoming, objects)
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
-
-
-def incoming(root: Path) -> Path:
-    """A new object directory beside the repository's (on its file system: its objects
-    join the repository's by renaming, see ``write``); the caller removes it."""
-    with contextlib.closing(_repo(root)) as repo:
-        return _incoming(repo)
-
-
-def _incoming(repo: git.Repo) -> Path:
-    return Path(tempfile.mkdtemp(prefix="incoming-", dir=Path(repo.common_dir) / "objects"))
 
 
 def _migrate(source: Path, target: Path) -> None:
@@ -372,28 +306,7 @@ def _state_files(repo: git.Repo, commit: str, env: dict[str, str]) -> dict[str, 
     return {path: meta.split()[2] for meta, path in rows if meta.split()[1] == "blob"}
 
 
-class StateBlob(NamedTuple):
-    """A state file's blob, made ahead (``state_blob``)."""
-
-    objects: dict[Address, Applied]  # what it holds
-    oid: str
-    entry: gitpack.Entry | None  # its pack entry; None when the last commit holds it
-
-
-StateFiles = dict[str, StateBlob]  # by the file's path
-
-
-def state_blob(objects: dict[Address, Applied], stored: set[str]) -> StateBlob:
-    """The blob of a state file holding ``objects``, its pack entry unless its id is one
-    of ``stored`` (the last commit's)."""
-    content = render_state(objects) + b"\n"
-    oid = gitpack.blob_id(content)
-    return StateBlob(objects, oid.hex(), None if oid.hex() in stored else gitpack.whole(content, oid))
-
-
-def _blobs(
-    by_file: dict[str, dict[Address, Applied]], commit: Commit, stored: set[str], folder: Path, made: StateFiles
-) -> list[str]:
+def _blobs(by_file: dict[str, dict[Address, Applied]], commit: Commit, stored: set[str], folder: Path) -> list[str]:
     """Store the state files, then the record (each ends with a newline) in one pack in
     ``folder``; their blob ids, in that order.
 
@@ -402,26 +315,29 @@ def _blobs(
     lock, so the two share the cores. (Sharing the state files between two threads, the
     record's joining in once done, was measured slower and 7 MB larger at the peak at
     state scale.) A state file the last commit holds as it is (``stored``: those ids) is
-    not packed again; one ``made`` ahead of the same objects is not made again.
+    not packed again.
     """
     record = commit.ahead.made(commit.record) if commit.ahead else commit.record
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intcfg-pack") as pool:
-        states = pool.submit(_state_blobs, by_file, stored, made)
+        states = pool.submit(_state_blobs, by_file, stored)
         last = gitpack.streamed(itertools.chain(pretty_chunks(record, True), (b"\n",)))
-        blobs = states.result()
-    entries = [b.entry for b in blobs if b.entry is not None]
+        ids, entries = states.result()
     new = {e.oid: e for e in [*entries, last]}  # one entry an object, however many files hold it
     gitpack.write(folder, list(new.values()))
-    return [*(b.oid for b in blobs), last.oid.hex()]
+    return [*ids, last.oid.hex()]
 
 
-def _state_blobs(by_file: dict[str, dict[Address, Applied]], stored: set[str], made: StateFiles) -> list[StateBlob]:
-    """Each state file's blob (its pack entry only if not ``stored`` yet)."""
-    blobs = []
-    for path, objects in by_file.items():
-        ahead = made.get(path)
-        blobs.append(ahead if ahead is not None and ahead.objects == objects else state_blob(objects, stored))
-    return blobs
+def _state_blobs(by_file: dict[str, dict[Address, Applied]], stored: set[str]) -> tuple[list[str], list[gitpack.Entry]]:
+    """Each state file's blob id, and the pack entries of those not ``stored`` yet."""
+    ids: list[str] = []
+    entries: list[gitpack.Entry] = []
+    for objects in by_file.values():
+        content = render_state(objects) + b"\n"
+        oid = gitpack.blob_id(content)
+        ids.append(oid.hex())
+        if ids[-1] not in stored:
+            entries.append(gitpack.whole(content, oid))
+    return ids, entries
 
 
 def _git(repo: git.Repo, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> str:

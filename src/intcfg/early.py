@@ -85,27 +85,6 @@ def forked(child: Callable[[int], None]) -> int:
     return pid
 
 
-def detach(parent: int, keep: tuple[int, ...]) -> None:
-    """Hold nothing of the parent's and die with it: every descriptor but the standard
-    three and the ``keep`` ones (its pipes) is closed (an apply's lock is an flock, held
-    while any copy of its descriptor is open: a child outliving a killed apply would keep
-    the next one waiting), and the kernel kills this child when the parent dies."""
-    low = 3
-    for fd in sorted(keep):
-        os.closerange(low, fd)
-        low = fd + 1
-    os.closerange(low, 1 << 20)
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # no prctl: the parent's abandon() still stops it
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 def take() -> Waiting | None:
     """The waiting child, for the one plan that gives it orders (None: no child waits)."""
     global _waiting

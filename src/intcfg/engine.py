@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import defaults, early
-from .main import keep
 from .desired import DesiredState, build
 from .errors import AuditError, ConfigError
 from .findings import Report
@@ -284,7 +283,6 @@ def plan_repository(
             from .effects import enrich
         repository = load_repository(start, processes=_loading_beside(ahead))
         ctx = _run(_plan(repository, districts, shard, live, resolve_secrets, ahead, prepare))
-    keep((repository, ctx))
     if not resolve_secrets:
         return ctx
     found = enrich(repository, ctx)
@@ -374,7 +372,6 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
 
     from . import audit, journal, loop
     from .plan import check_safety, from_json
-    from .recorder import recording
     from .render.plan import text
     from .secrets import SecretResolver
 
@@ -409,25 +406,20 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
         left = journal.read(git_dir)  # entries of applies that died before their audit commit
         recorded = audit.head_runs(root, branch) if left else set()
         interrupted = [e for e in left if e["run"] not in recorded]
-        fingerprint = _fingerprint(repository, True, resolver)
         if ctx.plan.has_changes():
             if not confirm(text(ctx.plan)):
                 echo("Apply cancelled; nothing was changed.")
                 return ApplyOutcome([], None)
             now = dt.datetime.now(dt.timezone.utc)
             journal.write(git_dir, [*interrupted, journal.entry(run_id, ctx.plan, loop.actor(), now)])
-            # The audit commit is made by a child while the writes go on (recorder.py).
-            with recording(root, ctx, fingerprint, writes.record, loop.actor(), run_id, interrupted) as packer:
-                results = _run(_apply(repository, ctx, request, packer.add if packer else None, writes.reveal))
-                if packer:  # the child makes the audit commit while the results are written out
-                    packer.end(results, dt.datetime.now(dt.timezone.utc))
-                # A line a result, written a run of lines at a time (a state's apply has 10,000).
-                for ok, run in itertools.groupby(results, key=lambda r: r.outcome == "ok"):
-                    echo("\n".join(_result_line(r) for r in run), detail=ok)
-                outcome = _record(root, branch, ctx, results, fingerprint, run_id, interrupted, git_dir, writes.record, packer)
+            results = _run(_apply(repository, ctx, request, None, writes.reveal))
+            # A line a result, written a run of lines at a time (a state's apply has 10,000).
+            for ok, run in itertools.groupby(results, key=lambda r: r.outcome == "ok"):
+                echo("\n".join(_result_line(r) for r in run), detail=ok)
         else:
             echo(text(ctx.plan), nl=False, detail=True)
-            outcome = _record(root, branch, ctx, results, fingerprint, run_id, interrupted, git_dir, writes.record)
+        fingerprint = _fingerprint(repository, True, resolver)
+        outcome = _record(root, branch, ctx, results, fingerprint, run_id, interrupted, git_dir, writes.record)
         if outcome.commit:
             notes = [f"recovered {len(outcome.recovered)}"] if outcome.recovered else []
             n = len(interrupted)
@@ -438,7 +430,6 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
                 audit.publish(root, branch, outcome.commit, ctx.head.commit)
                 echo(f"Pushed {branch} to origin.")
         journal.clear(git_dir)  # recorded (and pushed), or nothing was changed
-    keep((repository, ctx))
     return ApplyOutcome(results, outcome.commit)
 
 
@@ -452,14 +443,12 @@ def _record(
     interrupted: list[Any],
     git_dir: Path,
     ahead: Any,
-    packer: Any = None,
 ) -> Any:
     from . import journal, loop
 
     try:
         return loop.record(
-            root, branch, ctx, results, fingerprint, loop.actor(), run=run_id, interrupted=interrupted, ahead=ahead,
-            packer=packer,
+            root, branch, ctx, results, fingerprint, loop.actor(), run=run_id, interrupted=interrupted, ahead=ahead
         )
     except AuditError as e:
         if not any(r.outcome == "ok" for r in results):

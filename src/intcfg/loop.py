@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from . import audit, log
 from .apply import Applier, Options, Progress, Result, Reveal, new_state
@@ -249,21 +249,8 @@ async def apply_context(
 
 class AuditOutcome(NamedTuple):
     commit: str | None
+    state: dict[Address, Applied]
     recovered: tuple[Address, ...]
-
-
-class Prepared(NamedTuple):
-    commit: audit.Commit | None  # None: nothing to record
-    recovered: tuple[Address, ...]
-
-
-class Packer(Protocol):
-    """Who may have made an apply's audit commit ahead (recorder.Recorder)."""
-
-    def finish(self, results: list[Result], stamp: dt.datetime) -> tuple[audit.Packed | None, tuple[Address, ...]] | None:
-        """The commit packed (None: nothing to record) and the recovered addresses; None
-        when it could not be made ahead."""
-        ...
 
 
 def record(
@@ -277,40 +264,14 @@ def record(
     run: str = "",
     interrupted: Sequence[dict[str, Any]] = (),
     ahead: audit.RecordAhead | None = None,
-    packer: Packer | None = None,
 ) -> AuditOutcome:
     """Write one audit commit when anything changed, an interrupted run's changes are
     recovered, or ``interrupted`` runs (their journal entries, see journal.py) are to be
     recorded. ``run`` is this run's id, the one its own journal entry carries; ``ahead``:
-    the record's plan changes, made ahead while the reads went on; ``packer``: the commit
-    made ahead while the writes went on (its blobs written), if it could be."""
-    packed = packer.finish(results, now()) if packer is not None else None
-    if packed is not None:
-        commit, recovered = packed
-    else:
-        commit, recovered = prepare(ctx, results, fingerprint, actor, now, run, interrupted, ahead)
-    sha = audit.write(root, branch, ctx.head.commit, commit) if commit is not None else None
-    return AuditOutcome(sha, recovered)
-
-
-def prepare(
-    ctx: PlanContext,
-    results: list[Result],
-    fingerprint: Fingerprint | None,
-    actor: str,
-    now: Callable[[], dt.datetime],
-    run: str = "",
-    interrupted: Sequence[dict[str, Any]] = (),
-    ahead: audit.RecordAhead | None = None,
-    fresh: dict[Address, Applied] | None = None,
-) -> Prepared:
-    """The audit commit ``record`` writes (see there), not written yet. ``fresh``: the
-    last-applied state of the districts in scope after ``results`` (``apply.new_state``),
-    when made already."""
+    the record's plan changes, made ahead while the reads went on."""
     in_scope = set(ctx.scope.districts)
     old = {a: s for a, s in ctx.head.state.items() if a.district in in_scope}
-    if fresh is None:
-        fresh = new_state(old, results, ctx.desired, ctx.live, fingerprint, ctx.wants)
+    fresh = new_state(old, results, ctx.desired, ctx.live, fingerprint, ctx.wants)
     done = {r.address for r in results}
     # State the live systems contradict, without a result of this run: an interrupted run's
     # writes (or deletes: the address is gone from both sides), recorded now.
@@ -322,7 +283,7 @@ def prepare(
     )
     changed = [r for r in results if r.outcome == "ok"]
     if not changed and fresh == old and not interrupted:
-        return Prepared(None, ())
+        return AuditOutcome(None, fresh, ())
     full = {a: s for a, s in ctx.head.state.items() if a.district not in in_scope}
     full.update(fresh)
     stamp = now()
@@ -351,7 +312,8 @@ def prepare(
         state=full,
         ahead=ahead,
     )
-    return Prepared(commit, recovered)
+    sha = audit.write(root, branch, ctx.head.commit, commit)
+    return AuditOutcome(sha, fresh, recovered)
 
 
 def _counts(results: list[Result]) -> str:
@@ -371,20 +333,18 @@ def _record_body(
         "actor": actor,
         "result": result,
         "plan": ctx.plan.to_dict(),
-        "results": [result_item(r) for r in results],
+        "results": [
+            {
+                "address": str(r.address),
+                "action": r.action,
+                "outcome": r.outcome,
+                "message": r.message,
+                "liveId": r.live_id,
+                "revision": r.revision,
+            }
+            for r in results
+        ],
         "recovered": [str(a) for a in recovered],
-    }
-
-
-def result_item(r: Result) -> dict[str, Any]:
-    """A result as the record holds it."""
-    return {
-        "address": str(r.address),
-        "action": r.action,
-        "outcome": r.outcome,
-        "message": r.message,
-        "liveId": r.live_id,
-        "revision": r.revision,
     }
 
 

@@ -216,7 +216,7 @@ def _fork(orders: _Orders) -> Prefetch:
     read_fd, write_fd = os.pipe()
 
     def read(parent: int) -> None:
-        early.detach(parent, (write_fd,))
+        _detach(parent, (write_fd,))
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         _carry_out(orders, write_fd, early=False)
 
@@ -229,7 +229,7 @@ def wait_for_orders(parent: int, orders: int, stream: int) -> None:
     """The child forked early (early.py): import what reading needs while the command
     loads its own modules, then read what its orders say (nothing when the pipe closes
     without any), writing the stream ``_child`` describes to ``stream``."""
-    early.detach(parent, (orders, stream))
+    _detach(parent, (orders, stream))
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     from . import reads  # noqa: F401 - imported now, before the orders come
     from .providers import aio, connect  # noqa: F401 - httpx and aiohttp: most of the wait
@@ -276,6 +276,27 @@ def _step_back() -> None:
             os.nice(STEP_BACK)
         except OSError:  # not permitted here: the child just competes as before
             pass
+
+
+def _detach(parent: int, keep: tuple[int, ...]) -> None:
+    """Hold nothing of the parent's and die with it: every descriptor but the standard
+    three and the ``keep`` ones (its pipes) is closed (an apply's lock is an flock, held
+    while any copy of its descriptor is open: a child outliving a killed apply would keep
+    the next one waiting), and the kernel kills this child when the parent dies."""
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 20)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # no prctl: the parent's abandon() still stops it
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _child(

@@ -6,7 +6,6 @@ reads."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,19 +22,16 @@ from loopkit import (  # noqa: F401 - server_fixture, rig_fixture: fixtures
 )
 
 from intcfg import apply, audit, journal, plan
+from intcfg.jsonout import Made
 
 
-def test_an_apply_sends_and_records_what_it_made_while_reading(
-    rig: Rig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_an_apply_sends_and_records_what_it_made_while_reading(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[Any] = []
     walked: list[Any] = []
     record_made, paths = audit.RecordAhead.made, apply.secret_paths
-    made = tmp_path / "made"  # written by the process that makes the record (the recorder child's)
 
     def spying(self: audit.RecordAhead, record: dict[str, Any]) -> dict[str, Any]:
-        changes = record_made(self, record)["plan"]["changes"]
-        with made.open("a") as fh:
-            fh.write(f"{type(changes).__name__} {len(getattr(changes, 'runs', ()))}\n")
+        made.append(record_made(self, record)["plan"]["changes"])
         return record_made(self, record)
 
     monkeypatch.setattr(audit.RecordAhead, "made", spying)
@@ -51,9 +47,9 @@ def test_an_apply_sends_and_records_what_it_made_while_reading(
     assert result.code == 0, result.out + result.err
 
     [commit] = audit_log(rig.repo)
-    [changes] = made.read_text().splitlines()
+    [changes] = made
     assert digests[-1] == commit.record["plan"]["digest"]  # hashed district by district as they were compared
-    assert changes == f"Made {len({c['district'] for c in commit.record['plan']['changes']})}"
+    assert isinstance(changes, Made) and len(changes.runs) == len({c["district"] for c in commit.record["plan"]["changes"]})
     planned = json.loads(before.out)
     assert commit.record["plan"] == {**planned, "inputs": {**planned["inputs"], "state": "none"}}
     name = git(rig.repo.root, "ls-tree", "--name-only", AUDIT, "records/").strip()

@@ -3,15 +3,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
-import signal
 import subprocess
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 
-from intcfg import audit, loop, recorder
+from intcfg import audit, loop
 from intcfg.apply import Options
 from intcfg.desired import Address, DesiredObject, DesiredState
 from intcfg.errors import StalePlanError, UnsafePlanError
@@ -154,7 +152,7 @@ def test_state_lost_for_an_object_in_sync_is_recorded_as_recovered(repo: Path) -
     ctx = plan(portal, desired, repo)
     outcome = apply(ctx, portal, repo)
     assert outcome.commit is not None
-    assert set(audit.read(repo, "intcfg/audit").state) == {ETS, SITE}
+    assert set(outcome.state) == {ETS, SITE}
 
 
 def test_a_saved_plan_goes_stale_when_the_live_system_moves(repo: Path) -> None:
@@ -180,64 +178,3 @@ def test_shards_partition_districts_exactly() -> None:
     shards = [[d for d in districts if loop.in_shard(d, (k, 4))] for k in range(1, 5)]
     assert sorted(sum(shards, [])) == districts
     assert all(shards)
-
-
-# -- the audit commit made ahead (recorder.py) ---------------------------------------------
-
-
-class Spy:
-    """A packer that remembers what the child answered."""
-
-    def __init__(self, packer: recorder.Recorder) -> None:
-        self.packer = packer
-        self.answers: list[Any] = []
-
-    def finish(self, results: list[Any], stamp: dt.datetime) -> Any:
-        self.answers.append(self.packer.finish(results, stamp))
-        return self.answers[-1]
-
-
-def _audited(repo: Path) -> tuple[str, str]:
-    return git(repo, "rev-parse", "intcfg/audit^{tree}"), git(repo, "log", "-1", "--format=%B", "intcfg/audit")
-
-
-@pytest.mark.parametrize("child", ["answers", "dies"])
-def test_the_audit_commit_made_by_the_recorder_is_the_one_made_in_process(tmp_path: Path, child: str) -> None:
-    fixed = lambda: dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.timezone.utc)  # noqa: E731
-    reveal = lambda o: {**o.spec, "secretKey": "s3cret"}  # noqa: E731
-    repos = {name: tmp_path / name for name in ("ahead", "in-process")}
-    portals = {name: FakePortal() for name in repos}
-    for root in repos.values():
-        root.mkdir()
-        git(root, "init", "-q", "-b", "main")
-        git(root, "commit", "-q", "--allow-empty", "-m", "config")
-    # A first apply, then one that changes an object and deletes another (the last commit's
-    # state files known, one of them gone).
-    other = Address("portal", "lakeside-sd", "StateAssessmentIntegration", "ets")
-    steps = [
-        DesiredState({D: {}, "lakeside-sd": {}}, (obj(ETS, "district"), obj(SITE, "charter"), obj(other, "lake"))),
-        DesiredState({D: {}, "lakeside-sd": {}}, (obj(ETS, "district-2"),)),
-    ]
-    for desired in steps:
-        for name, root in repos.items():
-            ctx = plan(portals[name], desired, root)
-            options = Options(prune=True)
-            if name == "in-process":
-                results = asyncio.run(loop.apply_context(ctx, {"portal": portals[name]}, reveal, options))
-                loop.record(root, "intcfg/audit", ctx, results, None, "ci", fixed, run="r1", ahead=audit.RecordAhead())
-                continue
-            with recorder.recording(root, ctx, None, audit.RecordAhead(), "ci", "r1", []) as packer:
-                assert packer is not None
-                results = asyncio.run(loop.apply_context(ctx, {"portal": portals[name]}, reveal, options, packer.add))
-                if child == "dies":
-                    os.kill(packer.pid, signal.SIGKILL)
-                packer.end(results, fixed())
-                spy = Spy(packer)
-                outcome = loop.record(root, "intcfg/audit", ctx, results, None, "ci", fixed, run="r1", packer=spy)
-            assert outcome.commit is not None
-            assert (spy.answers[0] is not None) == (child == "answers")
-            assert list((root / ".git" / "objects").glob("incoming-*")) == []
-        assert _audited(repos["ahead"]) == _audited(repos["in-process"])
-    assert git(repos["ahead"], "ls-tree", "-r", "--name-only", "intcfg/audit", "state").splitlines() == [
-        "state/portal/riverside-usd.json"
-    ]
