@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import defaults, early
+from .main import keep
 from .desired import DesiredState, build
 from .errors import AuditError, ConfigError
 from .findings import Report
@@ -283,6 +284,7 @@ def plan_repository(
             from .effects import enrich
         repository = load_repository(start, processes=_loading_beside(ahead))
         ctx = _run(_plan(repository, districts, shard, live, resolve_secrets, ahead, prepare))
+    keep((repository, ctx))
     if not resolve_secrets:
         return ctx
     found = enrich(repository, ctx)
@@ -430,6 +432,7 @@ def apply_repository(start: Path | None, request: ApplyRequest, confirm: Any, ec
                 audit.publish(root, branch, outcome.commit, ctx.head.commit)
                 echo(f"Pushed {branch} to origin.")
         journal.clear(git_dir)  # recorded (and pushed), or nothing was changed
+    keep((repository, ctx))
     return ApplyOutcome(results, outcome.commit)
 
 

@@ -13,6 +13,17 @@ from . import early
 # True in the console script's process: the command's own, whose priority a plan may lower
 # while its read-ahead child reads (prefetch.py). A library caller's process is left alone.
 console = False
+# What the console script holds until its exit, which leaves the heap to the system (run).
+_kept: list[Any] = []
+
+
+def keep(value: Any) -> None:
+    """In the console script, hold ``value`` (a plan's objects) until the exit: freed as
+    the command returns, the hundreds of MB of small objects of a state's plan took a
+    tenth of a second, one by one, after the work was done. Nothing in a library caller's
+    process, which frees them as usual."""
+    if console:
+        _kept.append(value)
 
 
 def run() -> NoReturn:
