@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import defaults, early
-from .main import keep
 from .desired import DesiredState, build
 from .errors import AuditError, ConfigError
 from .findings import Report
 from .loader import Document, load_file
 from .log import phased
+from .main import keep
 from .repo import RepoSettings, find_root
 from .validate import load
 

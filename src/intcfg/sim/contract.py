@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-
 from ..secrets import secret_paths
 from .schemas import write_validator
 
